@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# flowcut build. Two trees:
+#   build/       optimised library, CLI and tests (what `make` builds)
+#   build/asan/  the same under AddressSanitizer + UndefinedBehaviorSanitizer (what `make test` runs)
+
+CC ?= cc
+CLANG ?= clang
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GITREV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+
+PCAP_CFLAGS := $(shell pkg-config --cflags libpcap 2>/dev/null)
+PCAP_LIBS := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+	-Wformat=2 -Wvla
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/lib $(PCAP_CFLAGS) $(WARN) \
+	-DFC_VERSION='"$(VERSION)"' -DFC_GITREV='"$(GITREV)"'
+OPT_CFLAGS := -O2 -g -fno-strict-aliasing
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDLIBS := $(PCAP_LIBS) -lm -lpthread
+
+LIB_SRCS := $(sort $(wildcard src/lib/*.c))
+CLI_SRCS := $(sort $(wildcard src/cli/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+HDRS := $(wildcard include/flowcut/*.h src/lib/*.h src/cli/*.h tests/unit/*.h)
+
+OPT_DIR := build
+SAN_DIR := build/asan
+
+opt_obj = $(patsubst %.c,$(OPT_DIR)/obj/%.o,$(1))
+san_obj = $(patsubst %.c,$(SAN_DIR)/obj/%.o,$(1))
+
+OPT_LIB := $(OPT_DIR)/libflowcut.a
+SAN_LIB := $(SAN_DIR)/libflowcut.a
+UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(UNIT_SRCS))
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
+
+.PHONY: all test unit fuzz bench bench-data clean setup lint golden
+all: $(OPT_DIR)/flowcut $(addprefix $(OPT_DIR)/tests/,$(UNIT_NAMES)) \
+	$(SAN_DIR)/flowcut $(addprefix $(SAN_DIR)/tests/,$(UNIT_NAMES)) \
+	$(addprefix $(SAN_DIR)/tests/replay_,$(FUZZ_NAMES))
+
+$(OPT_DIR)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
+
+$(SAN_DIR)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -c $< -o $@
+
+$(OPT_LIB): $(call opt_obj,$(LIB_SRCS))
+	@rm -f $@; ar rcs $@ $^
+$(SAN_LIB): $(call san_obj,$(LIB_SRCS))
+	@rm -f $@; ar rcs $@ $^
+
+$(OPT_DIR)/flowcut: $(call opt_obj,$(CLI_SRCS)) $(OPT_LIB)
+	$(CC) $(OPT_CFLAGS) -o $@ $^ $(LDLIBS)
+$(SAN_DIR)/flowcut: $(call san_obj,$(CLI_SRCS)) $(SAN_LIB)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OPT_DIR)/tests/%: $(OPT_DIR)/obj/tests/unit/%.o $(OPT_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT_CFLAGS) -o $@ $^ $(LDLIBS)
+$(SAN_DIR)/tests/%: $(SAN_DIR)/obj/tests/unit/%.o $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Fuzz targets: a replay main() under gcc+ASan for `make test`, libFuzzer under clang for `make fuzz`.
+$(SAN_DIR)/tests/replay_%: $(SAN_DIR)/obj/tests/fuzz/%.o $(SAN_DIR)/obj/tests/fuzz/replay_main.o $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+$(SAN_DIR)/obj/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -c $< -o $@
+
+FUZZ_DIR := build/fuzz
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+$(FUZZ_DIR)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(filter-out -Wformat=2,$(BASE_CFLAGS)) $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run_fuzz.sh $(FUZZ_NAMES)
+
+test: all
+	tests/run.sh
+
+unit: all
+	tests/run.sh unit
+
+golden: $(OPT_DIR)/flowcut
+	tests/decode/regen.sh
+
+bench: $(OPT_DIR)/flowcut
+	bench/run.sh
+
+setup:
+	scripts/setup.sh all
+
+lint:
+	clang-tidy $(LIB_SRCS) $(CLI_SRCS) -- $(BASE_CFLAGS)
+	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 -Iinclude -Isrc/lib src
+
+clean:
+	rm -rf build

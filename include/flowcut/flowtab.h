@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * flowtab.h - the bidirectional flow table.
+ *
+ * One table per worker (no locks). Flows come from a pool allocated once at
+ * creation and capped at max_flows; the packet path never allocates. Both
+ * directions of a flow meet in one entry through a direction-free keyed hash
+ * (SipHash with a random seed). Finished flows leave through the emit
+ * callback as struct fc_flow_rec; the table never prints or exits.
+ */
+#ifndef FLOWCUT_FLOWTAB_H
+#define FLOWCUT_FLOWTAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flowcut/pkt.h"
+#include "flowcut/record.h"
+
+#define FC_NS_PER_SEC 1000000000ULL
+
+#define FC_DEFAULT_MAX_FLOWS (1u << 20)
+#define FC_DEFAULT_IDLE_TCP_NS (300 * FC_NS_PER_SEC)
+#define FC_DEFAULT_IDLE_UDP_NS (60 * FC_NS_PER_SEC)
+#define FC_DEFAULT_IDLE_OTHER_NS (60 * FC_NS_PER_SEC)
+#define FC_DEFAULT_ACTIVE_NS (1800 * FC_NS_PER_SEC)
+#define FC_DEFAULT_TCP_CLOSE_NS (5 * FC_NS_PER_SEC)
+
+typedef void (*fc_emit_fn)(void *ctx, const struct fc_flow_rec *rec);
+
+struct fc_flowtab_opts {
+	uint32_t max_flows;		/* hard cap on live flows; 0 = default */
+	uint64_t idle_tcp_ns;		/* 0 = no idle timeout for TCP */
+	uint64_t idle_udp_ns;		/* 0 = off */
+	uint64_t idle_other_ns;		/* 0 = off */
+	uint64_t active_ns;		/* 0 = no interim records */
+	uint64_t tcp_close_ns;		/* grace after FIN both ways / RST; 0 = end at once */
+	bool no_vlan_key;		/* ignore VLAN ids when matching flows */
+	bool fixed_seed;		/* use seed[] instead of a random one (tests) */
+	uint8_t seed[16];
+	uint64_t flow_id_base;		/* first flow_id is flow_id_base + 1 */
+	fc_emit_fn emit;		/* required; called for every finished record */
+	void *emit_ctx;
+};
+
+/* Fill opts with the documented defaults (emit left NULL). */
+void fc_flowtab_opts__defaults(struct fc_flowtab_opts *opts);
+
+struct fc_flowtab_stats {
+	uint64_t flows_created;
+	uint64_t records[FC_END__COUNT];	/* records emitted, by end reason */
+	uint64_t pkts_emitted;		/* sum of pkts+rpkts over emitted records */
+	uint64_t bytes_emitted;		/* sum of bytes+rbytes over emitted records */
+	uint64_t active;		/* flows in the table now */
+	uint64_t peak_active;
+};
+
+/* Returns a new table, or NULL with errno set. Free with fc_flowtab__free(). */
+struct fc_flowtab *fc_flowtab__new(const struct fc_flowtab_opts *opts);
+void fc_flowtab__free(struct fc_flowtab *ft);
+
+/*
+ * Account one packet (pkt->kind must be FC_PKT_FLOW) seen at ts_ns.
+ * May emit records first (TCP port reuse, active timeout, eviction at the
+ * cap). Returns 0 or a negative errno (-EINVAL for a non-flow packet).
+ * O(1), no allocation.
+ */
+int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns);
+
+/*
+ * End every flow idle at now_ns (per protocol idle timeout, TCP close grace)
+ * with the matching end reason. Cost proportional to the flows ended.
+ */
+void fc_flowtab__expire(struct fc_flowtab *ft, uint64_t now_ns);
+
+/* End every flow with `reason` (FC_END_EOF or FC_END_SHUTDOWN). */
+void fc_flowtab__flush(struct fc_flowtab *ft, enum fc_end_reason reason);
+
+const struct fc_flowtab_stats *fc_flowtab__stats(const struct fc_flowtab *ft);
+
+/* Bytes of memory the table holds per flow slot (pool + index), for reports. */
+size_t fc_flowtab__bytes_per_flow(const struct fc_flowtab *ft);
+
+/*
+ * Community ID v1 (https://github.com/corelight/community-id-spec) of a
+ * flow, seed 0, into out (FC_COMMUNITY_ID_LEN bytes). sport/dport are the
+ * real ports, or for ICMP the type and code of the packet.
+ */
+void fc_community_id(int family, uint8_t proto, const struct fc_addr *src, const struct fc_addr *dst,
+		     uint16_t sport, uint16_t dport, char out[FC_COMMUNITY_ID_LEN]);
+
+#endif

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Installs every Debian package flowcut needs to build, test and benchmark.
+# Idempotent: packages already present are skipped by apt-get.
+set -euo pipefail
+
+PKGS_BUILD="build-essential pkg-config clang llvm libpcap-dev libclang-rt-14-dev libfuzzer-14-dev"
+PKGS_TEST="tshark tcpdump python3 iproute2 ethtool"
+PKGS_BENCH="softflowd nfdump argus-client argus-server time"
+
+want="$PKGS_BUILD"
+case "${1:-all}" in
+build) ;;
+test) want="$want $PKGS_TEST" ;;
+all) want="$want $PKGS_TEST $PKGS_BENCH" ;;
+*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * cmd_read.c - `flowcut read FILE`: flow records from a capture file as JSON
+ * lines (stdout or -o FILE), final counters with --stats. Timestamps are the
+ * capture's, never the wall clock. Exit status: 0 on success (a file cut
+ * mid-record is a warning), 1 when the input cannot be read or output cannot
+ * be written, 2 on a bad command line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "flowcut/engine.h"
+#include "flowcut/record.h"
+#include "flowcut/source.h"
+#include "progress.h"
+
+struct read_opts {
+	const char *in;
+	const char *out;
+	const char *stats;
+	const char *filter;
+	bool quiet;
+	struct fc_engine_opts eng;
+};
+
+struct out_ctx {
+	FILE *f;
+	int err;		/* first write errno */
+	uint64_t records;
+};
+
+enum {
+	OPT_STATS = 256, OPT_IDLE, OPT_IDLE_TCP, OPT_IDLE_UDP, OPT_IDLE_OTHER, OPT_ACTIVE,
+	OPT_CLOSE, OPT_MAX_FLOWS, OPT_NO_VLAN, OPT_FRAG_TIMEOUT, OPT_MAX_FRAGS,
+};
+
+static const struct option read_longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "tcp-idle-timeout", required_argument, NULL, OPT_IDLE_TCP },
+	{ "udp-idle-timeout", required_argument, NULL, OPT_IDLE_UDP },
+	{ "other-idle-timeout", required_argument, NULL, OPT_IDLE_OTHER },
+	{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
+	{ "tcp-close-grace", required_argument, NULL, OPT_CLOSE },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "no-vlan-key", no_argument, NULL, OPT_NO_VLAN },
+	{ "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
+	{ "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void read_usage(FILE *out)
+{
+	fputs("usage: flowcut read FILE [options]\n"
+	      "  -o, --output FILE         write records here (default: stdout)\n"
+	      "  -f, --filter EXPR         tcpdump filter expression; others are counted as filtered\n"
+	      "      --stats FILE          write the final counters as JSON\n"
+	      "  -q, --quiet               no progress bar\n"
+	      "      --idle-timeout DUR    idle timeout for every protocol (0 = off)\n"
+	      "      --tcp-idle-timeout DUR   (default 300s)\n"
+	      "      --udp-idle-timeout DUR   (default 60s)\n"
+	      "      --other-idle-timeout DUR (default 60s)\n"
+	      "      --active-timeout DUR  interim records for long flows (default 1800s, 0 = off)\n"
+	      "      --tcp-close-grace DUR time a closed TCP flow still collects packets (default 5s)\n"
+	      "      --max-flows N         flow table cap (default 1048576); LRU eviction beyond\n"
+	      "      --no-vlan-key         do not tell flows apart by VLAN id\n"
+	      "      --frag-timeout DUR    how long a first fragment is remembered (default 30s)\n"
+	      "      --max-frags N         fragment table size (default 8192)\n",
+	      out);
+}
+
+static int parse_num_opt(int c, const char *arg, struct read_opts *o)
+{
+	struct fc_flowtab_opts *fo = &o->eng.flow;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_IDLE:
+		if (fc_cli_parse_duration("--idle-timeout", arg, &v))
+			return -1;
+		fo->idle_tcp_ns = fo->idle_udp_ns = fo->idle_other_ns = v;
+		return 0;
+	case OPT_IDLE_TCP:
+		return fc_cli_parse_duration("--tcp-idle-timeout", arg, &fo->idle_tcp_ns);
+	case OPT_IDLE_UDP:
+		return fc_cli_parse_duration("--udp-idle-timeout", arg, &fo->idle_udp_ns);
+	case OPT_IDLE_OTHER:
+		return fc_cli_parse_duration("--other-idle-timeout", arg, &fo->idle_other_ns);
+	case OPT_ACTIVE:
+		return fc_cli_parse_duration("--active-timeout", arg, &fo->active_ns);
+	case OPT_CLOSE:
+		return fc_cli_parse_duration("--tcp-close-grace", arg, &fo->tcp_close_ns);
+	case OPT_FRAG_TIMEOUT:
+		if (fc_cli_parse_duration("--frag-timeout", arg, &o->eng.frag_timeout_ns))
+			return -1;
+		if (!o->eng.frag_timeout_ns) {
+			fc_cli_error("--frag-timeout: must be more than 0");
+			return -1;
+		}
+		return 0;
+	case OPT_MAX_FLOWS:
+		if (fc_cli_parse_count("--max-flows", arg, &v))
+			return -1;
+		if (v < 1 || v > (1u << 30)) {
+			fc_cli_error("--max-flows: %s is out of range (1 .. 1073741824)", arg);
+			return -1;
+		}
+		fo->max_flows = (uint32_t)v;
+		return 0;
+	case OPT_MAX_FRAGS:
+		if (fc_cli_parse_count("--max-frags", arg, &v))
+			return -1;
+		if (v < 1 || v > (1u << 24)) {
+			fc_cli_error("--max-frags: %s is out of range (1 .. 16777216)", arg);
+			return -1;
+		}
+		o->eng.frag_max = (uint32_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+/* Returns 0, -1 on a usage error, or 1 when --help was printed. */
+static int parse_read_args(int argc, char **argv, struct read_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	fc_flowtab_opts__defaults(&o->eng.flow);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:f:qh", read_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->out = optarg; break;
+		case 'f': o->filter = optarg; break;
+		case 'q': o->quiet = true; break;
+		case OPT_STATS: o->stats = optarg; break;
+		case OPT_NO_VLAN: o->eng.flow.no_vlan_key = true; break;
+		case 'h': read_usage(stdout); return 1;
+		case '?': read_usage(stderr); return -1;
+		default:
+			if (parse_num_opt(c, optarg, o))
+				return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		fc_cli_error(optind == argc ? "read: no capture file given" :
+					      "read: one capture file at a time");
+		read_usage(stderr);
+		return -1;
+	}
+	o->in = argv[optind];
+	return 0;
+}
+
+static void emit_json(void *ctx, const struct fc_flow_rec *rec)
+{
+	struct out_ctx *oc = ctx;
+	char buf[2048];
+	int n = fc_record_to_json(rec, buf, sizeof(buf) - 1);
+
+	oc->records++;
+	if (n < 0 || oc->err)
+		return;
+	buf[n++] = '\n';
+	if (fwrite(buf, 1, (size_t)n, oc->f) != (size_t)n)
+		oc->err = errno ? errno : EIO;
+}
+
+static int write_stats(const struct read_opts *o, struct fc_engine *eng, const char *warning,
+		       uint64_t t0)
+{
+	struct fc_stats_extra ex = {
+		.source = o->in,
+		.warning = warning,
+		.elapsed_s = (double)(fc_cli_now_ns() - t0) / 1e9,
+	};
+	FILE *f;
+	int err;
+
+	if (!o->stats)
+		return 0;
+	f = strcmp(o->stats, "-") ? fopen(o->stats, "w") : stdout;
+	if (!f) {
+		fc_cli_error("--stats %s: %s", o->stats, strerror(errno));
+		return -1;
+	}
+	err = fc_stats__write_json(fc_engine__stats(eng), fc_engine__flow_stats(eng), &ex, f);
+	if (f != stdout && fclose(f) && !err)
+		err = -errno;
+	if (err) {
+		fc_cli_error("--stats %s: %s", o->stats, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+/* Pump every frame of src into eng. Returns the source's final status. */
+static enum fc_src_status pump(struct fc_pcap_src *src, struct fc_engine *eng, bool quiet)
+{
+	struct fc_progress prog;
+	enum fc_src_status st;
+	struct fc_frame f;
+	uint64_t n = 0;
+
+	fc_progress__init(&prog, !quiet);
+	while ((st = fc_pcap_src__next(src, &f)) == FC_SRC_FRAME) {
+		fc_engine__frame(eng, &f, !fc_pcap_src__match(src, &f));
+		if (!(++n & 0xfff) && prog.enabled) {
+			uint64_t pos, size;
+
+			fc_pcap_src__progress(src, &pos, &size);
+			fc_progress__update(&prog, pos, size, n);
+		}
+	}
+	fc_progress__done(&prog);
+	return st;
+}
+
+int fc_cmd_read(int argc, char **argv)
+{
+	struct read_opts o;
+	struct out_ctx oc = { 0 };
+	struct fc_pcap_src *src;
+	struct fc_engine *eng;
+	enum fc_src_status st;
+	const char *warning = NULL;
+	char err[512];
+	uint64_t t0 = fc_cli_now_ns();
+	int rc = FC_EXIT_OK, prc;
+
+	prc = parse_read_args(argc, argv, &o);
+	if (prc)
+		return prc > 0 ? FC_EXIT_OK : FC_EXIT_USAGE;
+	src = fc_pcap_src__open(o.in, o.filter, err, sizeof(err));
+	if (!src) {
+		fc_cli_error("%s: %s", o.in, err);
+		return strstr(err, "filter") ? FC_EXIT_USAGE : FC_EXIT_FAIL;
+	}
+	oc.f = o.out && strcmp(o.out, "-") ? fopen(o.out, "w") : stdout;
+	if (!oc.f) {
+		fc_cli_error("-o %s: %s", o.out, strerror(errno));
+		fc_pcap_src__close(src);
+		return FC_EXIT_FAIL;
+	}
+	setvbuf(oc.f, NULL, _IOFBF, 1 << 20);
+	o.eng.flow.emit = emit_json;
+	o.eng.flow.emit_ctx = &oc;
+	eng = fc_engine__new(&o.eng);
+	if (!eng) {
+		fc_cli_error("cannot create the flow table (--max-flows %u): %s", o.eng.flow.max_flows,
+			     strerror(errno));
+		rc = FC_EXIT_FAIL;
+		goto out_close;
+	}
+	st = pump(src, eng, o.quiet);
+	fc_engine__finish(eng, FC_END_EOF);
+	if (st == FC_SRC_TRUNCATED) {
+		warning = fc_pcap_src__error(src);
+		fc_cli_warn("%s: %s; every complete packet before it was read", o.in, warning);
+	} else if (st == FC_SRC_ERROR) {
+		warning = fc_pcap_src__error(src);
+		fc_cli_error("%s: %s (records for the packets before it were written)", o.in,
+			     warning);
+		rc = FC_EXIT_FAIL;
+	}
+	if (fflush(oc.f) && !oc.err)
+		oc.err = errno;
+	if (oc.err) {
+		fc_cli_error("%s: %s", o.out ? o.out : "stdout", strerror(oc.err));
+		rc = FC_EXIT_FAIL;
+	}
+	if (write_stats(&o, eng, warning, t0))
+		rc = FC_EXIT_FAIL;
+	fc_engine__free(eng);
+out_close:
+	if (oc.f != stdout && fclose(oc.f) && rc == FC_EXIT_OK) {
+		fc_cli_error("%s: %s", o.out, strerror(errno));
+		rc = FC_EXIT_FAIL;
+	}
+	fc_pcap_src__close(src);
+	return rc;
+}

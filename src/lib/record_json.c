@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * record_json.c - a flow record as one JSON object. The field names here are
+ * the user-facing interface documented in man/flowcut.1 (RECORD FIELDS);
+ * sinks and scripts build on them, so they change only with a version bump.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "flowcut/record.h"
+#include "jsonw.h"
+
+void fc_addr_to_str(const struct fc_addr *a, int family, char *buf, size_t cap)
+{
+	/* glibc's inet_ntop follows RFC 5952: lowercase, longest zero run
+	 * compressed, a single zero field left alone. */
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a->b, buf, (socklen_t)cap) && cap)
+		buf[0] = '\0';
+}
+
+static void put_addr(struct fc_jsonw *w, const char *key, const struct fc_addr *a, int family)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	fc_addr_to_str(a, family, s, sizeof(s));
+	fc_jsonw__str(w, key, s);
+}
+
+static void put_tunnel(struct fc_jsonw *w, const struct fc_flow_rec *rec)
+{
+	fc_jsonw__obj_open(w, "tunnel");
+	fc_jsonw__str(w, "type", fc_tunnel_type_name(rec->tunnel.type));
+	fc_jsonw__u64(w, "id", rec->tunnel_id);
+	put_addr(w, "src", &rec->tunnel.src, rec->tunnel.family);
+	put_addr(w, "dst", &rec->tunnel.dst, rec->tunnel.family);
+	fc_jsonw__u64(w, "depth", rec->tunnel.depth);
+	fc_jsonw__obj_close(w);
+}
+
+static void put_bypass(struct fc_jsonw *w, const struct fc_bypass_share *b)
+{
+	fc_jsonw__obj_open(w, "bypass");
+	fc_jsonw__u64(w, "pkts", b->pkts);
+	fc_jsonw__u64(w, "bytes", b->bytes);
+	fc_jsonw__u64(w, "rpkts", b->rpkts);
+	fc_jsonw__u64(w, "rbytes", b->rbytes);
+	fc_jsonw__ts(w, "start", b->start_ns);
+	fc_jsonw__obj_close(w);
+}
+
+int fc_record_to_json(const struct fc_flow_rec *rec, char *buf, size_t cap)
+{
+	struct fc_jsonw w;
+	int is_tcp = rec->proto == 6;
+
+	fc_jsonw__init(&w, buf, cap);
+	fc_jsonw__obj_open(&w, NULL);
+	fc_jsonw__u64(&w, "flow_id", rec->flow_id);
+	fc_jsonw__ts(&w, "start", rec->start_ns);
+	fc_jsonw__ts(&w, "end", rec->end_ns);
+	fc_jsonw__u64(&w, "proto", rec->proto);
+	put_addr(&w, "src", &rec->src, rec->family);
+	fc_jsonw__u64(&w, "sport", rec->sport);
+	put_addr(&w, "dst", &rec->dst, rec->family);
+	fc_jsonw__u64(&w, "dport", rec->dport);
+	if (rec->has_icmp_id)
+		fc_jsonw__u64(&w, "icmp_id", rec->icmp_id);
+	if (rec->has_vlan)
+		fc_jsonw__u64(&w, "vlan", rec->vlan);
+	if (rec->has_vlan > 1)
+		fc_jsonw__u64(&w, "vlan_inner", rec->vlan_inner);
+	if (rec->has_tunnel)
+		put_tunnel(&w, rec);
+	fc_jsonw__u64(&w, "pkts", rec->pkts);
+	fc_jsonw__u64(&w, "bytes", rec->bytes);
+	fc_jsonw__u64(&w, "rpkts", rec->rpkts);
+	fc_jsonw__u64(&w, "rbytes", rec->rbytes);
+	if (is_tcp) {
+		fc_jsonw__u64(&w, "tcp_flags", rec->tcp_flags);
+		fc_jsonw__u64(&w, "rtcp_flags", rec->rtcp_flags);
+		fc_jsonw__str(&w, "state", fc_tcp_state_name(rec->tcp_state));
+		fc_jsonw__str(&w, "history", rec->history);
+	}
+	fc_jsonw__str(&w, "end_reason", fc_end_reason_name(rec->end_reason));
+	fc_jsonw__str(&w, "community_id", rec->community_id);
+	if (rec->bypass.start_ns)
+		put_bypass(&w, &rec->bypass);
+	fc_jsonw__obj_close(&w);
+	if (w.overflow)
+		return -ENOSPC;
+	return (int)w.len;
+}
