@@ -370,6 +370,11 @@ struct fc_pcapng *fc_pcapng__open(FILE *f, char *err, size_t errlen)
 			fc_pcapng__close(r);
 			return NULL;
 		}
+		if (reserve(r, total) || fread(r->buf, 1, total - 12, f) != total - 12) {
+			snprintf(err, errlen, "not a pcapng file (section header cut short)");
+			fc_pcapng__close(r);
+			return NULL;
+		}
 	}
 	rewind(f);
 	return r;
