@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * flowtab.c - the bidirectional flow table: pool, keyed hash index, LRU
+ * lists per timeout class, flow records.
+ *
+ * Memory is two anonymous mappings made once in __new: a pool of
+ * max_flows + 1 fixed 192-byte entries (slot 0 unused, so index 0 means
+ * "none" and zero-filled memory is a valid empty state) and a power-of-two
+ * array of uint32 bucket heads, chained through the entries. Slots are handed
+ * out from a LIFO free list first and then from never-used slots in
+ * ascending order, so resident memory follows the peak number of flows.
+ *
+ * Both directions share one entry: the key is stored canonically (lower
+ * (address, port) first; ICMP-style symmetric keys by address only) and the
+ * entry remembers which canonical side is the initiator. The hash is
+ * SipHash-1-3 over the canonical key, seeded from getrandom(2).
+ *
+ * Every live entry sits on exactly one LRU list: TCP, UDP, other, or TCP
+ * closing (FIN both ways or RST seen, waiting out tcp_close_ns). Lists are
+ * kept in last-seen order, so expiry and eviction only look at list heads.
+ * A packet for an entry whose timeout has already passed (expire() not yet
+ * called) ends that flow first, so results do not depend on how often the
+ * caller runs expire().
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <stdlib.h>
+
+#include "flowcut/flowtab.h"
+#include "siphash.h"
+#include "tcpstate.h"
+
+#define PROTO_ICMP 1
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+#define PROTO_ICMPV6 58
+
+enum { CLS_TCP, CLS_UDP, CLS_OTHER, CLS_CLOSING, CLS__COUNT };
+
+#define F_INIT_B 0x01	/* the initiator is canonical side B (key.dst) */
+#define F_TUNNEL 0x02	/* tun is valid */
+
+/*
+ * One flow, 192 bytes = three cache lines: the first holds what a lookup
+ * reads (key, chain), the second what every packet writes, the third what
+ * only a record needs.
+ */
+struct flow {
+	struct fc_flow_key key;		/* canonical: side A = src, side B = dst */
+	uint32_t hnext;			/* bucket chain, or free list; 0 = end */
+	uint32_t lprev, lnext;		/* LRU list of class cls; 0 = end */
+	uint8_t cls;
+	uint8_t bits;			/* F_* */
+	uint8_t vlan_flags;		/* FC_KEYF_VLAN/VLAN2 of the first packet */
+	uint8_t pad0;
+
+	uint64_t start_ns, last_ns;	/* this interval's first and last packet */
+	uint64_t pkts[2], bytes[2];	/* [0] initiator -> responder, [1] back */
+	struct fc_tcpstate tcp;
+	uint16_t tcp_flags[2];
+
+	uint64_t flow_id;
+	struct fc_tunnel_info tun;	/* outer endpoints of the first packet */
+	uint16_t rec_sport, rec_dport;	/* initiator's ports; ICMP type and code */
+	uint16_t vlan, vlan_inner;	/* first packet's, even when not keyed */
+	uint32_t hash;			/* SipHash of key, low 32 bits */
+	uint8_t pad1[8];
+};
+
+_Static_assert(sizeof(struct fc_flow_key) == 48, "flow key has padding");
+_Static_assert(sizeof(struct flow) == 192, "flow entry is three cache lines");
+
+struct lru {
+	uint32_t head, tail;
+};
+
+struct fc_flowtab {
+	struct flow *pool;		/* max_flows + 1 entries, [0] unused */
+	uint32_t *buckets;		/* mask + 1 chain heads */
+	uint32_t mask;
+	uint32_t max_flows;
+	uint32_t fresh;			/* lowest never-used slot */
+	uint32_t free_head;		/* freed slots, chained through hnext */
+	struct lru lru[CLS__COUNT];
+	uint64_t timeout_ns[CLS__COUNT];	/* 0 = no timeout */
+	struct fc_siphash_key seed;
+	uint64_t created;		/* flows created so far (flow_id counter) */
+	size_t pool_bytes, bucket_bytes;
+	struct fc_flowtab_opts opts;
+	struct fc_flowtab_stats stats;
+};
+
+void fc_flowtab_opts__defaults(struct fc_flowtab_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->max_flows = FC_DEFAULT_MAX_FLOWS;
+	opts->idle_tcp_ns = FC_DEFAULT_IDLE_TCP_NS;
+	opts->idle_udp_ns = FC_DEFAULT_IDLE_UDP_NS;
+	opts->idle_other_ns = FC_DEFAULT_IDLE_OTHER_NS;
+	opts->active_ns = FC_DEFAULT_ACTIVE_NS;
+	opts->tcp_close_ns = FC_DEFAULT_TCP_CLOSE_NS;
+}
+
+/* ---- index ---------------------------------------------------------- */
+
+static inline uint32_t key_hash(const struct fc_flowtab *ft, const struct fc_flow_key *k)
+{
+	uint64_t w[6], ports, rest;
+	uint32_t a, b;
+
+	ports = (uint64_t)k->sport | (uint64_t)k->dport << 16 | (uint64_t)k->vlan << 32 |
+		(uint64_t)k->vlan_inner << 48;
+	rest = (uint64_t)k->tunnel_id | (uint64_t)k->proto << 32 | (uint64_t)k->family << 40 |
+	       (uint64_t)k->tunnel_type << 48 | (uint64_t)k->flags << 56;
+	if (k->family == 4) {
+		memcpy(&a, k->src.b, 4);
+		memcpy(&b, k->dst.b, 4);
+		w[0] = a | (uint64_t)b << 32;
+		w[1] = ports;
+		w[2] = rest;
+		return (uint32_t)fc_siphash13_words(&ft->seed, w, 3);
+	}
+	memcpy(w, k->src.b, 16);
+	memcpy(w + 2, k->dst.b, 16);
+	w[4] = ports;
+	w[5] = rest;
+	return (uint32_t)fc_siphash13_words(&ft->seed, w, 6);
+}
+
+static inline bool key_eq(const struct fc_flow_key *x, const struct fc_flow_key *y)
+{
+	uint64_t a[6], b[6];
+
+	memcpy(a, x, sizeof(a));
+	memcpy(b, y, sizeof(b));
+	return !((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
+		 (a[5] ^ b[5]));
+}
+
+/*
+ * Copy the packet's key into canonical form. Returns the canonical side
+ * (0 = A, 1 = B) of the packet's sender.
+ */
+static inline int canon_key(const struct fc_flowtab *ft, const struct fc_flow_key *in,
+			    struct fc_flow_key *k)
+{
+	bool sym = in->flags & FC_KEYF_PORTS_SYMMETRIC;
+	struct fc_addr t;
+	int cmp, swap;
+
+	*k = *in;
+	if (k->family == 4) {	/* only 4 bytes are meaningful; never let stray bytes split a flow */
+		memset(k->src.b + 4, 0, 12);
+		memset(k->dst.b + 4, 0, 12);
+	}
+	k->flags &= FC_KEYF_VLAN | FC_KEYF_VLAN2 | FC_KEYF_PORTS_SYMMETRIC;
+	if (ft->opts.no_vlan_key)
+		k->flags &= (uint8_t)~(FC_KEYF_VLAN | FC_KEYF_VLAN2);
+	if (!(k->flags & FC_KEYF_VLAN))
+		k->vlan = 0;
+	if (!(k->flags & FC_KEYF_VLAN2))
+		k->vlan_inner = 0;
+	if (k->tunnel_type == FC_TUN_NONE)
+		k->tunnel_id = 0;
+
+	cmp = memcmp(k->src.b, k->dst.b, sizeof(k->src.b));
+	swap = cmp > 0 || (cmp == 0 && !sym && k->sport > k->dport);
+	if (swap) {
+		t = k->src;
+		k->src = k->dst;
+		k->dst = t;
+		if (!sym) {
+			uint16_t p = k->sport;
+
+			k->sport = k->dport;
+			k->dport = p;
+		}
+	}
+	return swap;
+}
+
+static inline uint32_t index_find(const struct fc_flowtab *ft, uint32_t h, const struct fc_flow_key *k)
+{
+	uint32_t i;
+
+	for (i = ft->buckets[h & ft->mask]; i; i = ft->pool[i].hnext)
+		if (key_eq(&ft->pool[i].key, k))
+			return i;
+	return 0;
+}
+
+static void index_remove(struct fc_flowtab *ft, uint32_t i)
+{
+	uint32_t *pp = &ft->buckets[ft->pool[i].hash & ft->mask];
+
+	while (*pp != i)
+		pp = &ft->pool[*pp].hnext;
+	*pp = ft->pool[i].hnext;
+}
+
+/* ---- LRU lists ------------------------------------------------------ */
+
+static void lru_unlink(struct fc_flowtab *ft, uint32_t i)
+{
+	struct flow *f = &ft->pool[i];
+	struct lru *l = &ft->lru[f->cls];
+
+	if (f->lprev)
+		ft->pool[f->lprev].lnext = f->lnext;
+	else
+		l->head = f->lnext;
+	if (f->lnext)
+		ft->pool[f->lnext].lprev = f->lprev;
+	else
+		l->tail = f->lprev;
+	f->lprev = f->lnext = 0;
+}
+
+static void lru_append(struct fc_flowtab *ft, uint32_t i, uint8_t cls)
+{
+	struct flow *f = &ft->pool[i];
+	struct lru *l = &ft->lru[cls];
+
+	f->cls = cls;
+	f->lnext = 0;
+	f->lprev = l->tail;
+	if (l->tail)
+		ft->pool[l->tail].lnext = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+static inline void lru_touch(struct fc_flowtab *ft, uint32_t i)
+{
+	if (ft->lru[ft->pool[i].cls].tail == i)
+		return;
+	lru_unlink(ft, i);
+	lru_append(ft, i, ft->pool[i].cls);
+}
+
+/* ---- records -------------------------------------------------------- */
+
+static bool is_echo(uint8_t proto, uint16_t type)
+{
+	if (proto == PROTO_ICMP)
+		return type == 8 || type == 0;
+	if (proto == PROTO_ICMPV6)
+		return type == 128 || type == 129;
+	return false;
+}
+
+static enum fc_end_reason closed_reason(const struct flow *f)
+{
+	return fc_tcpstate__reset(&f->tcp) ? FC_END_RST : FC_END_FIN;
+}
+
+static void emit_record(struct fc_flowtab *ft, const struct flow *f, enum fc_end_reason reason)
+{
+	struct fc_flow_rec r;
+	bool ib = f->bits & F_INIT_B;
+
+	memset(&r, 0, sizeof(r));
+	r.flow_id = f->flow_id;
+	r.start_ns = f->start_ns;
+	r.end_ns = f->last_ns;
+	r.src = ib ? f->key.dst : f->key.src;
+	r.dst = ib ? f->key.src : f->key.dst;
+	r.sport = f->rec_sport;
+	r.dport = f->rec_dport;
+	if (f->vlan_flags & FC_KEYF_VLAN) {
+		r.has_vlan = f->vlan_flags & FC_KEYF_VLAN2 ? 2 : 1;
+		r.vlan = f->vlan;
+		r.vlan_inner = r.has_vlan == 2 ? f->vlan_inner : 0;
+	}
+	r.family = f->key.family;
+	r.proto = f->key.proto;
+	r.end_reason = (uint8_t)reason;
+	if ((f->key.flags & FC_KEYF_PORTS_SYMMETRIC) && is_echo(f->key.proto, f->rec_sport)) {
+		r.has_icmp_id = 1;
+		r.icmp_id = f->key.dport;
+	}
+	if (f->key.proto == PROTO_TCP) {
+		r.tcp_state = (uint8_t)fc_tcpstate__conn_state(&f->tcp);
+		fc_tcpstate__history(&f->tcp, r.history);
+	}
+	r.tcp_flags = f->tcp_flags[0];
+	r.rtcp_flags = f->tcp_flags[1];
+	if (f->bits & F_TUNNEL) {
+		r.has_tunnel = 1;
+		r.tunnel = f->tun;
+	}
+	r.tunnel_id = f->key.tunnel_id;
+	r.pkts = f->pkts[0];
+	r.bytes = f->bytes[0];
+	r.rpkts = f->pkts[1];
+	r.rbytes = f->bytes[1];
+	/* A pure function of the creation-time key, so computing it here gives
+	 * the creation-time value without 20 bytes per entry or SHA-1 on the
+	 * packet path. */
+	fc_community_id(r.family, r.proto, &r.src, &r.dst, r.sport, r.dport, r.community_id);
+
+	ft->stats.records[reason]++;
+	ft->stats.pkts_emitted += r.pkts + r.rpkts;
+	ft->stats.bytes_emitted += r.bytes + r.rbytes;
+	ft->opts.emit(ft->opts.emit_ctx, &r);
+}
+
+/* Emit the final record of flow i and return its slot to the free list. */
+static void end_flow(struct fc_flowtab *ft, uint32_t i, enum fc_end_reason reason)
+{
+	struct flow *f = &ft->pool[i];
+
+	emit_record(ft, f, reason);
+	index_remove(ft, i);
+	lru_unlink(ft, i);
+	f->hnext = ft->free_head;
+	ft->free_head = i;
+	ft->stats.active--;
+}
+
+/* ---- flows ---------------------------------------------------------- */
+
+static uint8_t class_of(uint8_t proto)
+{
+	return proto == PROTO_TCP ? CLS_TCP : proto == PROTO_UDP ? CLS_UDP : CLS_OTHER;
+}
+
+/* The least recently seen flow: the oldest of the list heads. */
+static uint32_t lru_oldest(const struct fc_flowtab *ft)
+{
+	uint32_t best = 0, i;
+	int c;
+
+	for (c = 0; c < CLS__COUNT; c++) {
+		i = ft->lru[c].head;
+		if (i && (!best || ft->pool[i].last_ns < ft->pool[best].last_ns))
+			best = i;
+	}
+	return best;
+}
+
+static uint32_t slot_get(struct fc_flowtab *ft)
+{
+	uint32_t i;
+
+	if (!ft->free_head) {
+		if (ft->fresh <= ft->max_flows)
+			return ft->fresh++;
+		end_flow(ft, lru_oldest(ft), FC_END_EVICTED);
+	}
+	i = ft->free_head;
+	ft->free_head = ft->pool[i].hnext;
+	return i;
+}
+
+static uint32_t flow_create(struct fc_flowtab *ft, const struct fc_flow_key *k, uint32_t h, int side,
+			    const struct fc_pkt *pkt, uint16_t tflags, uint64_t ts_ns)
+{
+	uint32_t i = slot_get(ft);
+	struct flow *f = &ft->pool[i];
+	bool flip = false;
+
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->hash = h;
+	f->hnext = ft->buckets[h & ft->mask];
+	ft->buckets[h & ft->mask] = i;
+	lru_append(ft, i, class_of(k->proto));
+
+	/* A SYN-ACK first: its receiver sent the SYN we missed, so it initiated. */
+	if (k->proto == PROTO_TCP && (pkt->flags & FC_PKTF_TCP) &&
+	    (tflags & (FC_TCPF_SYN | FC_TCPF_ACK | FC_TCPF_RST)) == (FC_TCPF_SYN | FC_TCPF_ACK))
+		flip = true;
+	if (side ^ flip)
+		f->bits |= F_INIT_B;
+	if (k->proto == PROTO_ICMP || k->proto == PROTO_ICMPV6) {
+		f->rec_sport = pkt->icmp_type;
+		f->rec_dport = pkt->icmp_code;
+	} else {
+		f->rec_sport = flip ? pkt->key.dport : pkt->key.sport;
+		f->rec_dport = flip ? pkt->key.sport : pkt->key.dport;
+	}
+	f->vlan_flags = pkt->key.flags & (FC_KEYF_VLAN | FC_KEYF_VLAN2);
+	f->vlan = pkt->key.flags & FC_KEYF_VLAN ? pkt->key.vlan : 0;
+	f->vlan_inner = pkt->key.flags & FC_KEYF_VLAN2 ? pkt->key.vlan_inner : 0;
+	if (pkt->flags & FC_PKTF_TUNNEL) {
+		f->bits |= F_TUNNEL;
+		f->tun = pkt->tunnel;
+	}
+	f->flow_id = ft->opts.flow_id_base + ++ft->created;
+	f->start_ns = f->last_ns = ts_ns;
+
+	ft->stats.flows_created++;
+	if (++ft->stats.active > ft->stats.peak_active)
+		ft->stats.peak_active = ft->stats.active;
+	return i;
+}
+
+/* If flow i's timeout passed before ts_ns, the reason it ended; else -1. */
+static inline int stale_reason(const struct fc_flowtab *ft, const struct flow *f, uint64_t ts_ns)
+{
+	uint64_t t = ft->timeout_ns[f->cls];
+
+	if (!t || ts_ns < f->last_ns || ts_ns - f->last_ns < t)
+		return -1;
+	return f->cls == CLS_CLOSING ? (int)closed_reason(f) : FC_END_IDLE;
+}
+
+int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns)
+{
+	struct fc_flow_key k;
+	struct flow *f;
+	uint32_t h, i;
+	uint16_t tflags = 0;
+	bool tcp;
+	int side, dir, why;
+
+	if (pkt->kind != FC_PKT_FLOW)
+		return -EINVAL;
+	side = canon_key(ft, &pkt->key, &k);
+	h = key_hash(ft, &k);
+	tcp = k.proto == PROTO_TCP && (pkt->flags & FC_PKTF_TCP);
+	if (tcp)
+		tflags = pkt->tcp_flags & 0x1ff;
+
+	i = index_find(ft, h, &k);
+	if (i) {
+		f = &ft->pool[i];
+		why = stale_reason(ft, f, ts_ns);
+		if (why < 0 && tcp &&
+		    (tflags & (FC_TCPF_SYN | FC_TCPF_ACK | FC_TCPF_RST | FC_TCPF_FIN)) == FC_TCPF_SYN &&
+		    fc_tcpstate__closed(&f->tcp))
+			why = closed_reason(f);	/* port reuse: a new connection */
+		if (why >= 0) {
+			end_flow(ft, i, (enum fc_end_reason)why);
+			i = 0;
+		}
+	}
+	if (!i) {
+		i = flow_create(ft, &k, h, side, pkt, tflags, ts_ns);
+		f = &ft->pool[i];
+	} else {
+		if (ft->opts.active_ns && ts_ns >= f->start_ns && ts_ns - f->start_ns >= ft->opts.active_ns) {
+			emit_record(ft, f, FC_END_ACTIVE);
+			memset(f->pkts, 0, sizeof(f->pkts));
+			memset(f->bytes, 0, sizeof(f->bytes));
+			memset(f->tcp_flags, 0, sizeof(f->tcp_flags));
+			f->start_ns = f->last_ns = ts_ns;
+		}
+		lru_touch(ft, i);
+		if (ts_ns > f->last_ns)
+			f->last_ns = ts_ns;
+		else if (ts_ns < f->start_ns)
+			f->start_ns = ts_ns;
+	}
+
+	dir = side != (f->bits & F_INIT_B);
+	f->pkts[dir]++;
+	f->bytes[dir] += pkt->ip_bytes;
+	if (tcp) {
+		f->tcp_flags[dir] |= tflags;
+		fc_tcpstate__update(&f->tcp, dir, tflags, pkt->payload_len);
+		if (f->cls != CLS_CLOSING && fc_tcpstate__closed(&f->tcp)) {
+			if (!ft->opts.tcp_close_ns) {
+				end_flow(ft, i, closed_reason(f));
+				return 0;
+			}
+			lru_unlink(ft, i);
+			lru_append(ft, i, CLS_CLOSING);
+		}
+	}
+	return 0;
+}
+
+void fc_flowtab__expire(struct fc_flowtab *ft, uint64_t now_ns)
+{
+	int c, why;
+	uint32_t i;
+
+	for (c = 0; c < CLS__COUNT; c++) {
+		while ((i = ft->lru[c].head) != 0) {
+			why = stale_reason(ft, &ft->pool[i], now_ns);
+			if (why < 0)
+				break;
+			end_flow(ft, i, (enum fc_end_reason)why);
+		}
+	}
+}
+
+void fc_flowtab__flush(struct fc_flowtab *ft, enum fc_end_reason reason)
+{
+	int c;
+
+	if ((unsigned)reason >= FC_END__COUNT)
+		reason = FC_END_SHUTDOWN;
+	for (c = 0; c < CLS__COUNT; c++)
+		while (ft->lru[c].head)
+			end_flow(ft, ft->lru[c].head, reason);
+}
+
+const struct fc_flowtab_stats *fc_flowtab__stats(const struct fc_flowtab *ft)
+{
+	return &ft->stats;
+}
+
+size_t fc_flowtab__bytes_per_flow(const struct fc_flowtab *ft)
+{
+	return (ft->pool_bytes + ft->bucket_bytes + ft->max_flows / 2) / ft->max_flows;
+}
+
+/* ---- lifetime ------------------------------------------------------- */
+
+/* Anonymous zero-filled memory: untouched pages cost no RSS. NULL + errno on failure. */
+static void *map_zeroed(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+struct fc_flowtab *fc_flowtab__new(const struct fc_flowtab_opts *opts)
+{
+	struct fc_flowtab *ft;
+	uint8_t seed[16];
+	uint64_t nb = 1;
+	int err;
+
+	if (!opts || !opts->emit) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ft = calloc(1, sizeof(*ft));
+	if (!ft)
+		return NULL;
+	ft->opts = *opts;
+	ft->max_flows = opts->max_flows ? opts->max_flows : FC_DEFAULT_MAX_FLOWS;
+	/* uint32 indexes with 0 reserved; beyond 2^31 flows we would need > 400 GB anyway */
+	if (ft->max_flows > (1u << 31)) {
+		err = ENOMEM;
+		goto err_free;
+	}
+	while (nb < ft->max_flows)
+		nb <<= 1;
+	ft->mask = (uint32_t)(nb - 1);
+	ft->pool_bytes = ((size_t)ft->max_flows + 1) * sizeof(struct flow);
+	ft->bucket_bytes = (size_t)nb * sizeof(uint32_t);
+
+	if (opts->fixed_seed) {
+		memcpy(seed, opts->seed, sizeof(seed));
+	} else if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		err = errno ? errno : EIO;
+		goto err_free;
+	}
+	fc_siphash_key__init(&ft->seed, seed);
+
+	ft->pool = map_zeroed(ft->pool_bytes);
+	if (!ft->pool) {
+		err = errno;
+		goto err_free;
+	}
+	ft->buckets = map_zeroed(ft->bucket_bytes);
+	if (!ft->buckets) {
+		err = errno;
+		goto err_unmap_pool;
+	}
+	ft->fresh = 1;
+	ft->timeout_ns[CLS_TCP] = opts->idle_tcp_ns;
+	ft->timeout_ns[CLS_UDP] = opts->idle_udp_ns;
+	ft->timeout_ns[CLS_OTHER] = opts->idle_other_ns;
+	ft->timeout_ns[CLS_CLOSING] = opts->tcp_close_ns;
+	return ft;
+
+err_unmap_pool:
+	munmap(ft->pool, ft->pool_bytes);
+err_free:
+	free(ft);
+	errno = err;
+	return NULL;
+}
+
+void fc_flowtab__free(struct fc_flowtab *ft)
+{
+	if (!ft)
+		return;
+	munmap(ft->buckets, ft->bucket_bytes);
+	munmap(ft->pool, ft->pool_bytes);
+	free(ft);
+}
