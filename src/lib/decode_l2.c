@@ -154,7 +154,8 @@ enum fc_nonflow fc_dec_ethertype(struct fc_dec *d, uint16_t et, struct fc_cursor
 {
 	struct fc_flow_key *key = &d->pkt->key;
 	const uint8_t *h;
-	unsigned int tags = 0;
+	unsigned int tags = 0;	/* VLAN and VN-Tags walked: bounds the loop */
+	unsigned int vids = 0;	/* VLAN ids seen: the first two enter the key */
 
 	for (;;) {
 		if (likely(et == FC_ETH_IPV4))
@@ -173,14 +174,15 @@ enum fc_nonflow fc_dec_ethertype(struct fc_dec *d, uint16_t et, struct fc_cursor
 			if (!d->inner_l2) {
 				uint16_t vid = fc_load_be16(h) & 0x0fff;
 
-				if (tags == 0) {
+				if (vids == 0) {
 					key->vlan = vid;
 					key->flags |= FC_KEYF_VLAN;
-				} else if (tags == 1) {
+				} else if (vids == 1) {
 					key->vlan_inner = vid;
 					key->flags |= FC_KEYF_VLAN2;
 				}
 			}
+			vids++;
 			tags++;
 			et = fc_load_be16(h + 2);
 			continue;

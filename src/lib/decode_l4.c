@@ -238,17 +238,23 @@ enum fc_nonflow fc_dec_l4(struct fc_dec *d, struct fc_cursor c, uint32_t l4_len,
 		return dec_sctp(pkt, c, l4_len);
 	case FC_IPPROTO_GRE:
 		pkt->payload_len = l4_len;
+		if (fc_left(&c) < l4_len)
+			pkt->flags |= FC_PKTF_L4_TRUNC;
 		if (tunnels && d->tun_depth < FC_TUNNEL_MAX_DEPTH)
 			fc_dec_gre(d, c);
 		return FC_NF_NONE;
 	case FC_IPPROTO_IPIP:
 	case FC_IPPROTO_IPV6:
 		pkt->payload_len = l4_len;
+		if (fc_left(&c) < l4_len)
+			pkt->flags |= FC_PKTF_L4_TRUNC;
 		if (tunnels && d->tun_depth < FC_TUNNEL_MAX_DEPTH)
 			fc_dec_ipip(d, c, pkt->key.proto);
 		return FC_NF_NONE;
 	default:
 		pkt->payload_len = l4_len;
+		if (fc_left(&c) < l4_len)
+			pkt->flags |= FC_PKTF_L4_TRUNC;
 		return FC_NF_NONE;
 	}
 }
