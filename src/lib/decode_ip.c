@@ -228,7 +228,8 @@ enum fc_nonflow fc_dec_ipv6(struct fc_dec *d, struct fc_cursor c)
 			uint32_t jumbo = hbh_jumbo(h + 2, hlen - 2);
 
 			if (jumbo != 0) {
-				if (jumbo < hlen)
+				/* Shorter than the header carrying it, or too big to count. */
+				if (jumbo < hlen || jumbo > UINT32_MAX - 40)
 					return FC_NF_BAD_IPV6_LEN;
 				pkt->ip_bytes = 40 + jumbo;
 				rem = jumbo - hlen;
@@ -243,6 +244,8 @@ enum fc_nonflow fc_dec_ipv6(struct fc_dec *d, struct fc_cursor c)
 				frag_fill(pkt, ip + 8, ip + 24, 16, fc_load_be32(h + 4), 0, 6);
 				pkt->flags |= FC_PKTF_FRAG;
 				if (off & 0xfff8) {
+					/* (a second fragment header can follow a first one) */
+					pkt->flags &= ~(uint32_t)FC_PKTF_FRAG_FIRST;
 					pkt->kind = FC_PKT_FRAG_LATER;
 					return FC_NF_NONE;
 				}

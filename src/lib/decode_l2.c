@@ -77,26 +77,13 @@ static enum fc_nonflow dec_ppp_proto(struct fc_dec *d, uint16_t proto, struct fc
 	}
 }
 
-/*
- * RFC 1661 §2 (PPP encapsulation), RFC 1662 §3.1 (HDLC-like framing, the
- * optional ff 03 prefix), RFC 1661 §6.5 (protocol field compression: an
- * odd first octet is a one-octet protocol).
- *
- * +----------+----------+----------+-----------------
- * | Address  | Control  | Protocol | Information ...
- * |   0xff   |   0x03   | 8/16 bits|
- * +----------+----------+----------+-----------------
- */
-enum fc_nonflow fc_dec_ppp(struct fc_dec *d, struct fc_cursor c, enum fc_nonflow trunc)
+/* The protocol field, one octet when compressed (odd), else two; then the payload. */
+static enum fc_nonflow dec_ppp_protofield(struct fc_dec *d, struct fc_cursor c,
+					  enum fc_nonflow trunc)
 {
-	const uint8_t *h = fc_peek(&c, 2);
+	const uint8_t *h = fc_peek(&c, 1);
 	uint16_t proto;
 
-	if (!h)
-		return trunc;
-	if (h[0] == 0xff && h[1] == 0x03)
-		fc_pull(&c, 2);
-	h = fc_peek(&c, 1);
 	if (!h)
 		return trunc;
 	if (h[0] & 0x01) {
@@ -112,6 +99,27 @@ enum fc_nonflow fc_dec_ppp(struct fc_dec *d, struct fc_cursor c, enum fc_nonflow
 }
 
 /*
+ * RFC 1661 §2 (PPP encapsulation), RFC 1662 §3.1 (HDLC-like framing, the
+ * optional ff 03 prefix), RFC 1661 §6.5 (protocol field compression: an
+ * odd first octet is a one-octet protocol).
+ *
+ * +----------+----------+----------+-----------------
+ * | Address  | Control  | Protocol | Information ...
+ * |   0xff   |   0x03   | 8/16 bits|
+ * +----------+----------+----------+-----------------
+ */
+enum fc_nonflow fc_dec_ppp(struct fc_dec *d, struct fc_cursor c, enum fc_nonflow trunc)
+{
+	const uint8_t *h = fc_peek(&c, 2);
+
+	if (!h)
+		return trunc;
+	if (h[0] == 0xff && h[1] == 0x03)
+		fc_pull(&c, 2);
+	return dec_ppp_protofield(d, c, trunc);
+}
+
+/*
  * RFC 2516 §4 - PPPoE; the session stage (0x8864) carries PPP, the
  * discovery stage (0x8863) is PADI/PADO/PADR/PADS/PADT.
  *
@@ -120,20 +128,21 @@ enum fc_nonflow fc_dec_ppp(struct fc_dec *d, struct fc_cursor c, enum fc_nonflow
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |  VER  | TYPE  |      CODE     |          SESSION_ID           |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |            LENGTH             |     PPP protocol (session)    |
+ * |            LENGTH             |  PPP protocol (8 or 16 bits)  |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  */
 static enum fc_nonflow dec_pppoe_session(struct fc_dec *d, struct fc_cursor c)
 {
-	const uint8_t *h = fc_pull(&c, 8);
+	const uint8_t *h = fc_pull(&c, 6);
 
 	if (!h)
 		return FC_NF_TRUNC_PPPOE;
 	if (h[0] != 0x11 || h[1] != 0x00)	/* version 1, type 1, code 0 (session data) */
 		return FC_NF_NONIP;
-	/* LENGTH covers the PPP protocol and payload, not the Ethernet padding. */
-	fc_narrow(&c, fc_load_be16(h + 4) >= 2 ? fc_load_be16(h + 4) - 2u : 0u);
-	return dec_ppp_proto(d, fc_load_be16(h + 6), c);
+	/* LENGTH covers the PPP frame, not the Ethernet padding. */
+	fc_narrow(&c, fc_load_be16(h + 4));
+	/* Peers may negotiate protocol field compression (a one-octet 0x21). */
+	return dec_ppp_protofield(d, c, FC_NF_TRUNC_PPPOE);
 }
 
 static enum fc_nonflow dec_llc(struct fc_dec *d, struct fc_cursor c);

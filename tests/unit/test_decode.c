@@ -847,6 +847,33 @@ static void test_ipv6_fragments(void)
 	CHECK_EQ_U(p.frag.id, 0xabcdef01);
 	CHECK_EQ_U(p.ip_bytes, 120);
 
+	/* Fuzzer find: a later-fragment header after a first one is a later fragment only. */
+	f.b[14 + 6] = 44;
+	f.b[14 + 40] = 44;
+	fix16(&f, 14 + 40 + 2, 0x0001);
+	p = dec(FC_LINKTYPE_ETHERNET, f.b, 14 + 40 + 8);
+	f.b[14 + 40] = 17;
+	CHECK_EQ_U(p.kind, FC_PKT_NONFLOW);	/* the second header is cut off */
+	{
+		struct fb g = { .n = 0 };
+
+		eth(&g, 0x86dd);
+		ip = ip6(&g, 44, 1, 2);
+		p8(&g, 44);
+		p8(&g, 0);
+		p16(&g, 0x0001);
+		p32(&g, 1);
+		p8(&g, 17);
+		p8(&g, 0);
+		p16(&g, 0x0100);
+		p32(&g, 1);
+		pfill(&g, 16, 0);
+		ip6_end(&g, ip);
+		p = run("eth_ipv6_two_frag_hdrs", FC_LINKTYPE_ETHERNET, &g);
+		CHECK_EQ_U(p.kind, FC_PKT_FRAG_LATER);
+		CHECK_EQ_U(p.flags, FC_PKTF_FRAG);
+	}
+
 	fix16(&f, 14 + 40 + 2, 0x0000);	/* atomic fragment: a whole packet */
 	p = run("eth_ipv6_frag_atomic", FC_LINKTYPE_ETHERNET, &f);
 	CHECK_KEY(p, 6, a6(1), a6(2), 17, 53, 4444);
@@ -884,6 +911,18 @@ static void test_ipv6_jumbo(void)
 	CHECK_KEY(p, 6, a6(1), a6(2), 6, 1, 2);
 	CHECK_EQ_U(p.ip_bytes, 160);
 	CHECK_EQ_U(p.payload_len, 100);
+
+	/* Fuzzer find: a jumbo length of 0xffffffff must not wrap ip_bytes. */
+	f.n = 14;
+	ip6(&f, 0, 1, 2);
+	p8(&f, 6);
+	p8(&f, 0);
+	p8(&f, 0xc2);
+	p8(&f, 4);
+	p32(&f, 0xffffffff);
+	tcp(&f, 1, 2, 0x10);
+	p = run("eth_ipv6_jumbo_huge", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_NF(p, FC_NF_BAD_IPV6_LEN);
 }
 
 /* ---- VLAN, MPLS, PPPoE, LLC and friends -------------------------------- */
@@ -1103,6 +1142,19 @@ static void test_pppoe(void)
 	CHECK_NF(p, FC_NF_NONIP);
 	p = dec(FC_LINKTYPE_ETHERNET, f.b, 20);
 	CHECK_NF(p, FC_NF_TRUNC_PPPOE);
+
+	/* Protocol field compression: PPP protocol 0x21 in one octet. */
+	f.n = 0;
+	eth(&f, 0x8864);
+	p8(&f, 0x11);
+	p8(&f, 0);
+	p16(&f, 0x002d);
+	p16(&f, 0);
+	p8(&f, 0x21);
+	ip4_tcp(&f, A, B, 57013, 80, 0);
+	fix16(&f, 18, (unsigned int)(f.n - 20));
+	p = run("eth_pppoe_pfc_ipv4", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(A), a4(B), 6, 57013, 80);
 }
 
 /* ---- other link types --------------------------------------------------- */
