@@ -49,13 +49,31 @@ enum fc_nonflow fc_dec_link(struct fc_dec *d, unsigned int linktype, struct fc_c
 	}
 }
 
+/*
+ * Clear *pkt with 16-byte stores. A plain memset of this size compiles to
+ * `rep stos` on x86-64, whose start-up cost was most of the time of a whole
+ * Ethernet/IPv4/TCP decode (measured: 63 ns vs. 12 ns).
+ */
+static inline void pkt_clear(struct fc_pkt *pkt)
+{
+	typedef uint64_t v2u64 __attribute__((vector_size(16)));
+	const v2u64 zero = { 0, 0 };
+	unsigned char *p = (unsigned char *)pkt;
+	size_t i;
+
+#pragma GCC unroll 16
+	for (i = 0; i + 16 <= sizeof(*pkt); i += 16)
+		memcpy(p + i, &zero, 16);
+	memset(p + i, 0, sizeof(*pkt) - i);
+}
+
 void fc_decode_frame(int linktype, const uint8_t *frame, uint32_t caplen, struct fc_pkt *pkt)
 {
 	struct fc_dec d = { .pkt = pkt };
 	struct fc_cursor c = { frame, frame };
 	enum fc_nonflow nf;
 
-	memset(pkt, 0, sizeof(*pkt));
+	pkt_clear(pkt);
 	if (likely(frame != NULL))	/* NULL + 0 is undefined; treat NULL as empty */
 		c.end = frame + caplen;
 	nf = fc_dec_link(&d, (unsigned int)linktype & 0xffff, c);

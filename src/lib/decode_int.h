@@ -72,12 +72,13 @@ enum fc_nonflow fc_dec_ipv4(struct fc_dec *d, struct fc_cursor c);
 enum fc_nonflow fc_dec_ipv6(struct fc_dec *d, struct fc_cursor c);
 
 /*
- * decode_l4.c: the protocol is d->pkt->key.proto; c is the IP payload
+ * decode_l4.c: proto is the IP protocol (also in d->pkt->key.proto); c the IP payload
  * window (already narrowed to the IP length), l4_len the payload length the
  * IP header(s) announce. Tunnels are followed only when `tunnels` is true
  * (never out of a fragment).
  */
-enum fc_nonflow fc_dec_l4(struct fc_dec *d, struct fc_cursor c, uint32_t l4_len, bool tunnels);
+enum fc_nonflow fc_dec_l4(struct fc_dec *d, uint8_t proto, struct fc_cursor c, uint32_t l4_len,
+			  bool tunnels);
 
 /* decode_tunnel.c: c starts at the tunnel header (after the UDP header for VXLAN/Geneve). */
 void fc_dec_gre(struct fc_dec *d, struct fc_cursor c);

@@ -41,10 +41,11 @@ static inline void frag_fill(struct fc_pkt *pkt, const uint8_t *src, const uint8
  * L4 of a first fragment: missing ports are the fragment's own fault
  * (FC_NF_BAD_FRAG) when the whole fragment was captured, the capture's when not.
  */
-static enum fc_nonflow first_frag_l4(struct fc_dec *d, struct fc_cursor c, uint32_t l4_len)
+static enum fc_nonflow first_frag_l4(struct fc_dec *d, uint8_t proto, struct fc_cursor c,
+				     uint32_t l4_len)
 {
 	bool cut = fc_left(&c) < l4_len;
-	enum fc_nonflow nf = fc_dec_l4(d, c, l4_len, false);
+	enum fc_nonflow nf = fc_dec_l4(d, proto, c, l4_len, false);
 
 	if (nf >= FC_NF_TRUNC_TCP && nf <= FC_NF_TRUNC_ICMPV6 && !cut)
 		return FC_NF_BAD_FRAG;
@@ -112,8 +113,8 @@ enum fc_nonflow fc_dec_ipv4(struct fc_dec *d, struct fc_cursor c)
 	memcpy(pkt->key.src.b, ip + 12, 4);
 	memcpy(pkt->key.dst.b, ip + 16, 4);
 	if (unlikely(pkt->flags & FC_PKTF_FRAG))
-		return first_frag_l4(d, c, tot - hl);
-	return fc_dec_l4(d, c, tot - hl, true);
+		return first_frag_l4(d, ip[9], c, tot - hl);
+	return fc_dec_l4(d, ip[9], c, tot - hl, true);
 }
 
 /*
@@ -261,8 +262,8 @@ upper:
 	memcpy(pkt->key.src.b, ip + 8, 16);
 	memcpy(pkt->key.dst.b, ip + 24, 16);
 	if (unlikely(pkt->flags & FC_PKTF_FRAG))
-		return first_frag_l4(d, c, rem);
-	return fc_dec_l4(d, c, rem, true);
+		return first_frag_l4(d, nh, c, rem);
+	return fc_dec_l4(d, nh, c, rem, true);
 }
 
 /* Raw IP (LINKTYPE_RAW, DLT 12/14, NULL, NFLOG, MPLS): the version nibble decides. */

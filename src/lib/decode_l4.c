@@ -221,40 +221,36 @@ static enum fc_nonflow dec_icmp(struct fc_pkt *pkt, struct fc_cursor c, uint32_t
 	return FC_NF_NONE;
 }
 
-enum fc_nonflow fc_dec_l4(struct fc_dec *d, struct fc_cursor c, uint32_t l4_len, bool tunnels)
+enum fc_nonflow fc_dec_l4(struct fc_dec *d, uint8_t proto, struct fc_cursor c, uint32_t l4_len,
+			  bool tunnels)
 {
 	struct fc_pkt *pkt = d->pkt;
 
-	switch (pkt->key.proto) {
-	case FC_IPPROTO_TCP:
+	/* The common case first, without a jump table. */
+	if (likely(proto == FC_IPPROTO_TCP))
 		return dec_tcp(pkt, c, l4_len);
-	case FC_IPPROTO_UDP:
+	if (likely(proto == FC_IPPROTO_UDP))
 		return dec_udp(d, c, l4_len, tunnels);
+
+	switch (proto) {
 	case FC_IPPROTO_ICMP:
 		return dec_icmp(pkt, c, l4_len, false);
 	case FC_IPPROTO_ICMPV6:
 		return dec_icmp(pkt, c, l4_len, true);
 	case FC_IPPROTO_SCTP:
 		return dec_sctp(pkt, c, l4_len);
-	case FC_IPPROTO_GRE:
-		pkt->payload_len = l4_len;
-		if (fc_left(&c) < l4_len)
-			pkt->flags |= FC_PKTF_L4_TRUNC;
-		if (tunnels && d->tun_depth < FC_TUNNEL_MAX_DEPTH)
-			fc_dec_gre(d, c);
-		return FC_NF_NONE;
-	case FC_IPPROTO_IPIP:
-	case FC_IPPROTO_IPV6:
-		pkt->payload_len = l4_len;
-		if (fc_left(&c) < l4_len)
-			pkt->flags |= FC_PKTF_L4_TRUNC;
-		if (tunnels && d->tun_depth < FC_TUNNEL_MAX_DEPTH)
-			fc_dec_ipip(d, c, pkt->key.proto);
-		return FC_NF_NONE;
 	default:
-		pkt->payload_len = l4_len;
-		if (fc_left(&c) < l4_len)
-			pkt->flags |= FC_PKTF_L4_TRUNC;
-		return FC_NF_NONE;
+		break;
 	}
+	/* No ports: ESP, AH payload, OSPF, IGMP, PIM, ... and tunnels we may follow. */
+	pkt->payload_len = l4_len;
+	if (fc_left(&c) < l4_len)
+		pkt->flags |= FC_PKTF_L4_TRUNC;
+	if (tunnels && d->tun_depth < FC_TUNNEL_MAX_DEPTH) {
+		if (proto == FC_IPPROTO_GRE)
+			fc_dec_gre(d, c);
+		else if (proto == FC_IPPROTO_IPIP || proto == FC_IPPROTO_IPV6)
+			fc_dec_ipip(d, c, proto);
+	}
+	return FC_NF_NONE;
 }
