@@ -22,6 +22,7 @@
  * called) ends that flow first, so results do not depend on how often the
  * caller runs expire().
  */
+#include <endian.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -106,83 +107,114 @@ void fc_flowtab_opts__defaults(struct fc_flowtab_opts *opts)
 
 /* ---- index ---------------------------------------------------------- */
 
-static inline uint32_t key_hash(const struct fc_flowtab *ft, const struct fc_flow_key *k)
-{
-	uint64_t w[6], ports, rest;
-	uint32_t a, b;
+/*
+ * The key as the six little-endian 64-bit words of struct fc_flow_key's
+ * memory (addresses, then ports and VLANs, then tunnel id, protocol, family,
+ * tunnel type, flags). Canonicalising, hashing and comparing in registers
+ * avoids store-to-load forwarding stalls that byte-wise copies cause.
+ */
+struct ckey {
+	uint64_t w[6];
+};
 
-	ports = (uint64_t)k->sport | (uint64_t)k->dport << 16 | (uint64_t)k->vlan << 32 |
-		(uint64_t)k->vlan_inner << 48;
-	rest = (uint64_t)k->tunnel_id | (uint64_t)k->proto << 32 | (uint64_t)k->family << 40 |
-	       (uint64_t)k->tunnel_type << 48 | (uint64_t)k->flags << 56;
-	if (k->family == 4) {
-		memcpy(&a, k->src.b, 4);
-		memcpy(&b, k->dst.b, 4);
-		w[0] = a | (uint64_t)b << 32;
-		w[1] = ports;
-		w[2] = rest;
-		return (uint32_t)fc_siphash13_words(&ft->seed, w, 3);
-	}
-	memcpy(w, k->src.b, 16);
-	memcpy(w + 2, k->dst.b, 16);
-	w[4] = ports;
-	w[5] = rest;
-	return (uint32_t)fc_siphash13_words(&ft->seed, w, 6);
+#define W4_VLAN (0xffffULL << 32)
+#define W4_VLAN2 (0xffffULL << 48)
+#define W5_TUNID 0xffffffffULL
+#define W5_FLAGS_SHIFT 56
+
+_Static_assert(offsetof(struct fc_flow_key, sport) == 32 && offsetof(struct fc_flow_key, vlan) == 36 &&
+		       offsetof(struct fc_flow_key, tunnel_id) == 40 &&
+		       offsetof(struct fc_flow_key, proto) == 44 && offsetof(struct fc_flow_key, family) == 45 &&
+		       offsetof(struct fc_flow_key, tunnel_type) == 46 &&
+		       offsetof(struct fc_flow_key, flags) == 47,
+	       "struct ckey word layout");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "struct ckey assumes a little-endian host");
+
+static inline uint8_t ck_proto(const struct ckey *k)
+{
+	return (uint8_t)(k->w[5] >> 32);
 }
 
-static inline bool key_eq(const struct fc_flow_key *x, const struct fc_flow_key *y)
+static inline uint8_t ck_family(const struct ckey *k)
 {
-	uint64_t a[6], b[6];
+	return (uint8_t)(k->w[5] >> 40);
+}
+
+static inline uint32_t key_hash(const struct fc_flowtab *ft, const struct ckey *k)
+{
+	uint64_t w[3];
+
+	if (ck_family(k) == 4) {
+		w[0] = k->w[0] | k->w[2] << 32;
+		w[1] = k->w[4];
+		w[2] = k->w[5];
+		return (uint32_t)fc_siphash13_words(&ft->seed, w, 3);
+	}
+	return (uint32_t)fc_siphash13_words(&ft->seed, k->w, 6);
+}
+
+static inline bool key_eq(const struct fc_flow_key *x, const struct ckey *y)
+{
+	uint64_t a[6];
 
 	memcpy(a, x, sizeof(a));
-	memcpy(b, y, sizeof(b));
-	return !((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
-		 (a[5] ^ b[5]));
+	return !((a[0] ^ y->w[0]) | (a[1] ^ y->w[1]) | (a[2] ^ y->w[2]) | (a[3] ^ y->w[3]) |
+		 (a[4] ^ y->w[4]) | (a[5] ^ y->w[5]));
+}
+
+/* Big-endian (memcmp) order of two 16-byte addresses given as LE words. */
+static inline int addr_cmp(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
+{
+	if (a0 != b0)
+		return be64toh(a0) < be64toh(b0) ? -1 : 1;
+	if (a1 != b1)
+		return be64toh(a1) < be64toh(b1) ? -1 : 1;
+	return 0;
 }
 
 /*
- * Copy the packet's key into canonical form. Returns the canonical side
- * (0 = A, 1 = B) of the packet's sender.
+ * Load the packet's key in canonical form: meaningless bytes cleared, side
+ * A the lower (address, port), or the lower address for keys with
+ * symmetric ports. Returns the canonical side (0 = A, 1 = B) of the sender.
  */
-static inline int canon_key(const struct fc_flowtab *ft, const struct fc_flow_key *in,
-			    struct fc_flow_key *k)
+static inline int canon_key(const struct fc_flowtab *ft, const struct fc_flow_key *in, struct ckey *k)
 {
-	bool sym = in->flags & FC_KEYF_PORTS_SYMMETRIC;
-	struct fc_addr t;
+	uint64_t *w = k->w, t;
+	uint8_t flags;
 	int cmp, swap;
 
-	*k = *in;
-	if (k->family == 4) {	/* only 4 bytes are meaningful; never let stray bytes split a flow */
-		memset(k->src.b + 4, 0, 12);
-		memset(k->dst.b + 4, 0, 12);
-	}
-	k->flags &= FC_KEYF_VLAN | FC_KEYF_VLAN2 | FC_KEYF_PORTS_SYMMETRIC;
+	memcpy(w, in, sizeof(k->w));
+	flags = (uint8_t)(w[5] >> W5_FLAGS_SHIFT);
+	flags &= FC_KEYF_VLAN | FC_KEYF_VLAN2 | FC_KEYF_PORTS_SYMMETRIC;
 	if (ft->opts.no_vlan_key)
-		k->flags &= (uint8_t)~(FC_KEYF_VLAN | FC_KEYF_VLAN2);
-	if (!(k->flags & FC_KEYF_VLAN))
-		k->vlan = 0;
-	if (!(k->flags & FC_KEYF_VLAN2))
-		k->vlan_inner = 0;
-	if (k->tunnel_type == FC_TUN_NONE)
-		k->tunnel_id = 0;
+		flags &= (uint8_t)~(FC_KEYF_VLAN | FC_KEYF_VLAN2);
+	if (!(flags & FC_KEYF_VLAN))
+		w[4] &= ~W4_VLAN;
+	if (!(flags & FC_KEYF_VLAN2))
+		w[4] &= ~W4_VLAN2;
+	if (((w[5] >> 48) & 0xff) == FC_TUN_NONE)
+		w[5] &= ~W5_TUNID;
+	w[5] = (w[5] & ~(0xffULL << W5_FLAGS_SHIFT)) | (uint64_t)flags << W5_FLAGS_SHIFT;
+	if (ck_family(k) == 4) {	/* only 4 bytes are meaningful; never let stray bytes split a flow */
+		w[0] &= 0xffffffffULL;
+		w[1] = 0;
+		w[2] &= 0xffffffffULL;
+		w[3] = 0;
+	}
 
-	cmp = memcmp(k->src.b, k->dst.b, sizeof(k->src.b));
-	swap = cmp > 0 || (cmp == 0 && !sym && k->sport > k->dport);
+	cmp = addr_cmp(w[0], w[1], w[2], w[3]);
+	swap = cmp > 0 || (cmp == 0 && !(flags & FC_KEYF_PORTS_SYMMETRIC) &&
+			   (uint16_t)w[4] > (uint16_t)(w[4] >> 16));
 	if (swap) {
-		t = k->src;
-		k->src = k->dst;
-		k->dst = t;
-		if (!sym) {
-			uint16_t p = k->sport;
-
-			k->sport = k->dport;
-			k->dport = p;
-		}
+		t = w[0], w[0] = w[2], w[2] = t;
+		t = w[1], w[1] = w[3], w[3] = t;
+		if (!(flags & FC_KEYF_PORTS_SYMMETRIC))
+			w[4] = (w[4] & ~0xffffffffULL) | (w[4] >> 16 & 0xffff) | (w[4] & 0xffff) << 16;
 	}
 	return swap;
 }
 
-static inline uint32_t index_find(const struct fc_flowtab *ft, uint32_t h, const struct fc_flow_key *k)
+static inline uint32_t index_find(const struct fc_flowtab *ft, uint32_t h, const struct ckey *k)
 {
 	uint32_t i;
 
@@ -357,7 +389,7 @@ static uint32_t slot_get(struct fc_flowtab *ft)
 	return i;
 }
 
-static uint32_t flow_create(struct fc_flowtab *ft, const struct fc_flow_key *k, uint32_t h, int side,
+static uint32_t flow_create(struct fc_flowtab *ft, const struct ckey *k, uint32_t h, int side,
 			    const struct fc_pkt *pkt, uint16_t tflags, uint64_t ts_ns)
 {
 	uint32_t i = slot_get(ft);
@@ -365,19 +397,19 @@ static uint32_t flow_create(struct fc_flowtab *ft, const struct fc_flow_key *k, 
 	bool flip = false;
 
 	memset(f, 0, sizeof(*f));
-	f->key = *k;
+	memcpy(&f->key, k->w, sizeof(f->key));
 	f->hash = h;
 	f->hnext = ft->buckets[h & ft->mask];
 	ft->buckets[h & ft->mask] = i;
-	lru_append(ft, i, class_of(k->proto));
+	lru_append(ft, i, class_of(ck_proto(k)));
 
 	/* A SYN-ACK first: its receiver sent the SYN we missed, so it initiated. */
-	if (k->proto == PROTO_TCP && (pkt->flags & FC_PKTF_TCP) &&
+	if (ck_proto(k) == PROTO_TCP && (pkt->flags & FC_PKTF_TCP) &&
 	    (tflags & (FC_TCPF_SYN | FC_TCPF_ACK | FC_TCPF_RST)) == (FC_TCPF_SYN | FC_TCPF_ACK))
 		flip = true;
 	if (side ^ flip)
 		f->bits |= F_INIT_B;
-	if (k->proto == PROTO_ICMP || k->proto == PROTO_ICMPV6) {
+	if (ck_proto(k) == PROTO_ICMP || ck_proto(k) == PROTO_ICMPV6) {
 		f->rec_sport = pkt->icmp_type;
 		f->rec_dport = pkt->icmp_code;
 	} else {
@@ -412,7 +444,7 @@ static inline int stale_reason(const struct fc_flowtab *ft, const struct flow *f
 
 int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns)
 {
-	struct fc_flow_key k;
+	struct ckey k;
 	struct flow *f;
 	uint32_t h, i;
 	uint16_t tflags = 0;
@@ -423,7 +455,7 @@ int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t
 		return -EINVAL;
 	side = canon_key(ft, &pkt->key, &k);
 	h = key_hash(ft, &k);
-	tcp = k.proto == PROTO_TCP && (pkt->flags & FC_PKTF_TCP);
+	tcp = ck_proto(&k) == PROTO_TCP && (pkt->flags & FC_PKTF_TCP);
 	if (tcp)
 		tflags = pkt->tcp_flags & 0x1ff;
 
@@ -497,9 +529,12 @@ void fc_flowtab__flush(struct fc_flowtab *ft, enum fc_end_reason reason)
 
 	if ((unsigned)reason >= FC_END__COUNT)
 		reason = FC_END_SHUTDOWN;
+	/* A connection that already closed ended by FIN or RST, not by the
+	 * flush: say so, so the record does not depend on tcp_close_ns. */
 	for (c = 0; c < CLS__COUNT; c++)
 		while (ft->lru[c].head)
-			end_flow(ft, ft->lru[c].head, reason);
+			end_flow(ft, ft->lru[c].head,
+				 c == CLS_CLOSING ? closed_reason(&ft->pool[ft->lru[c].head]) : reason);
 }
 
 const struct fc_flowtab_stats *fc_flowtab__stats(const struct fc_flowtab *ft)
@@ -519,7 +554,13 @@ static void *map_zeroed(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Big tables are TLB-bound: ask for huge pages (a hint; RSS then grows
+	 * 2 MB at a time, still only as slots are first used). */
+	if (len >= (4u << 20))
+		(void)madvise(p, len, MADV_HUGEPAGE);
+	return p;
 }
 
 struct fc_flowtab *fc_flowtab__new(const struct fc_flowtab_opts *opts)

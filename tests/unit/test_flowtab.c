@@ -646,10 +646,34 @@ static void test_flush_eof_and_identity(void)
 	st = fc_flowtab__stats(ft);
 	CHECK_EQ_U(st->active, 0);
 	CHECK_EQ_U(st->flows_created, 38);
-	CHECK_EQ_U(st->records[FC_END_EOF], 38);
+	CHECK_EQ_U(st->records[FC_END_EOF], 37);
+	CHECK_EQ_U(st->records[FC_END_FIN], 1);	/* the web session had closed */
 	CHECK_EQ_U(st->pkts_emitted, 108);
 	CHECK_EQ_U(st->pkts_emitted, s.pkts);
 	CHECK_EQ_U(st->bytes_emitted, s.bytes);
+	fc_flowtab__free(ft);
+	sink_reset(&s);
+}
+
+static void test_flush_keeps_close_reason(void)
+{
+	struct sink s = { 0 };
+	struct fc_flowtab_opts o;
+	struct fc_flowtab *ft;
+	size_t i;
+
+	defaults(&o);
+	ft = mk(&s, &o);
+	web_session(ft, T0);					/* closed by FIN, in the grace */
+	feed(ft, tcp(CLI, 5, SRV, 6, SYN, 0), T0);
+	feed(ft, tcp(SRV, 6, CLI, 5, RST | ACK, 0), T0 + 1);	/* closed by RST */
+	feed(ft, tcp(CLI, 7, SRV, 8, SYN, 0), T0);		/* still open */
+	fc_flowtab__flush(ft, FC_END_EOF);
+	CHECK_EQ_U(s.n, 3);
+	for (i = 0; i < s.n; i++)
+		CHECK_EQ_U(s.r[i].end_reason, s.r[i].sport == 40000 ? FC_END_FIN :
+					      s.r[i].sport == 5	    ? FC_END_RST :
+									      FC_END_EOF);
 	fc_flowtab__free(ft);
 	sink_reset(&s);
 }
@@ -873,6 +897,7 @@ int main(void)
 	RUN(test_tcp_port_reuse);
 	RUN(test_eviction_lru_exact);
 	RUN(test_flush_eof_and_identity);
+	RUN(test_flush_keeps_close_reason);
 	RUN(test_stress_identity);
 	RUN(test_new_failures);
 	RUN(test_bytes_per_flow);
