@@ -14,7 +14,7 @@ PCAP_LIBS := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
 	-Wformat=2 -Wvla
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/lib $(PCAP_CFLAGS) $(WARN) \
-	-DFC_VERSION='"$(VERSION)"' -DFC_GITREV='"$(GITREV)"'
+
 OPT_CFLAGS := -O2 -g -fno-strict-aliasing
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDLIBS := $(PCAP_LIBS) -lm -lpthread
@@ -36,6 +36,7 @@ SAN_LIB := $(SAN_DIR)/libflowcut.a
 UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(UNIT_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 
+.SECONDARY:
 .PHONY: all test unit fuzz bench bench-data clean setup lint golden
 all: $(OPT_DIR)/flowcut $(addprefix $(OPT_DIR)/tests/,$(UNIT_NAMES)) \
 	$(SAN_DIR)/flowcut $(addprefix $(SAN_DIR)/tests/,$(UNIT_NAMES)) \
@@ -43,20 +44,33 @@ all: $(OPT_DIR)/flowcut $(addprefix $(OPT_DIR)/tests/,$(UNIT_NAMES)) \
 
 $(OPT_DIR)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
 
 $(SAN_DIR)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -c $< -o $@
+	@echo "  CC-SAN  $<"
+	@$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -c $< -o $@
 
 $(OPT_LIB): $(call opt_obj,$(LIB_SRCS))
 	@rm -f $@; ar rcs $@ $^
 $(SAN_LIB): $(call san_obj,$(LIB_SRCS))
 	@rm -f $@; ar rcs $@ $^
 
-$(OPT_DIR)/flowcut: $(call opt_obj,$(CLI_SRCS)) $(OPT_LIB)
+# The version and git revision are baked into one small object, rebuilt on
+# every link so `flowcut --version` never shows a stale revision.
+VERSION_DEFS := -DFC_VERSION='"$(VERSION)"' -DFC_GITREV='"$(GITREV)"'
+.PHONY: FORCE
+$(OPT_DIR)/obj/version.o: src/cli/version.c FORCE
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(VERSION_DEFS) -c $< -o $@
+$(SAN_DIR)/obj/version.o: src/cli/version.c FORCE
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(VERSION_DEFS) -c $< -o $@
+
+$(OPT_DIR)/flowcut: $(call opt_obj,$(filter-out src/cli/version.c,$(CLI_SRCS))) $(OPT_DIR)/obj/version.o $(OPT_LIB)
 	$(CC) $(OPT_CFLAGS) -o $@ $^ $(LDLIBS)
-$(SAN_DIR)/flowcut: $(call san_obj,$(CLI_SRCS)) $(SAN_LIB)
+$(SAN_DIR)/flowcut: $(call san_obj,$(filter-out src/cli/version.c,$(CLI_SRCS))) $(SAN_DIR)/obj/version.o $(SAN_LIB)
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OPT_DIR)/tests/%: $(OPT_DIR)/obj/tests/unit/%.o $(OPT_LIB)
@@ -72,7 +86,8 @@ $(SAN_DIR)/tests/replay_%: $(SAN_DIR)/obj/tests/fuzz/%.o $(SAN_DIR)/obj/tests/fu
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
 $(SAN_DIR)/obj/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -c $< -o $@
+	@echo "  CC-SAN  $<"
+	@$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -c $< -o $@
 
 FUZZ_DIR := build/fuzz
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined

@@ -15,6 +15,9 @@
 
 int fc_cmd_read(int argc, char **argv);
 
+extern const char fc_cli_version[];
+extern const char fc_cli_gitrev[];
+
 /* "90", "1.5s", "500ms", "5m", "2h", "1d" -> ns. Returns 0 or -1 (message printed). */
 int fc_cli_parse_duration(const char *opt, const char *s, uint64_t *ns);
 /* "1000", "64k", "1M", "2G" (powers of 1000 for counts). Returns 0 or -1. */

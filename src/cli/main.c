@@ -24,7 +24,7 @@ static void usage(FILE *out)
 
 static void version(void)
 {
-	printf("flowcut %s (git %s)\n%s\n", FC_VERSION, FC_GITREV, pcap_lib_version());
+	printf("flowcut %s (git %s)\n%s\n", fc_cli_version, fc_cli_gitrev, pcap_lib_version());
 }
 
 int main(int argc, char **argv)

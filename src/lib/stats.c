@@ -150,8 +150,8 @@ static void write_flows(struct fc_jsonw *w, const struct fc_flowtab_stats *fs)
 	fc_jsonw__u64(w, "records", records);
 	for (i = 0; i < FC_END__COUNT; i++)
 		fc_jsonw__u64(w, fc_end_reason_name((enum fc_end_reason)i), fs->records[i]);
-	fc_jsonw__u64(w, "active", fs->active);
-	fc_jsonw__u64(w, "peak_active", fs->peak_active);
+	fc_jsonw__u64(w, "open", fs->active);
+	fc_jsonw__u64(w, "peak_open", fs->peak_active);
 	fc_jsonw__obj_close(w);
 }
 
