@@ -96,7 +96,7 @@ build_one "$BIN/floor" bench/floor.c $PCAP_CFLAGS $PCAP_LIBS
 GEN_HASH=$(sha256sum bench/gen_synth.c | cut -c1-16)
 
 gen_capture() { # name gen_synth-args...
-	local name=$1 file="$DATA/$1.pcap" meta="$DATA/$1.meta"
+	local file="$DATA/$1.pcap" meta="$DATA/$1.meta"
 	shift
 	if [ "$REGEN" = 0 ] && [ -s "$file" ] && [ -s "$meta" ] &&
 		grep -qx "gen_hash=$GEN_HASH" "$meta" && grep -qx "args=$*" "$meta"; then
