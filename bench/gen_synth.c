@@ -365,8 +365,19 @@ static int setup_flows(struct gen *g, uint64_t npackets, uint64_t seed)
 		free(w);
 		return -1;
 	}
+	if (wsum == 0 && need < npackets) {
+		/* only ICMP and rejected TCP flows: the first becomes UDP to carry the rest */
+		struct flow *f = &g->flows[0];
+
+		need -= f->total;
+		f->proto = FP_UDP;
+		f->sport = udp_ports[0];
+		f->total = min_packets(f);
+		need += f->total;
+		w[0] = wsum = 1;
+	}
 	extra = npackets - need;
-	for (i = 0; i < g->nflows && wsum > 0; i++) {
+	for (i = 0; i < g->nflows; i++) {
 		uint64_t e = (uint64_t)((double)extra * w[i] / wsum);
 
 		g->flows[i].total += (uint32_t)e;
@@ -374,7 +385,7 @@ static int setup_flows(struct gen *g, uint64_t npackets, uint64_t seed)
 	}
 	/* rounding leftovers: one more packet each for the first weighted flows */
 	for (i = 0; given < extra; i = (i + 1) % g->nflows) {
-		if (w[i] > 0 || wsum == 0) {
+		if (w[i] > 0) {
 			g->flows[i].total++;
 			given++;
 		}
