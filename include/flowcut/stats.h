@@ -72,4 +72,22 @@ struct fc_stats_extra {
 int fc_stats__write_json(const struct fc_stats *st, const struct fc_flowtab_stats *fs,
 			 const struct fc_stats_extra *ex, FILE *out);
 
+/*
+ * Add the counters of src to dst (several workers -> one run). Timestamps
+ * take the earlier first and the later last packet.
+ */
+void fc_stats__merge(struct fc_stats *dst, const struct fc_stats *src);
+
+/* Same for flow-table counters; peak_open becomes the sum of the peaks. */
+void fc_stats__merge_flows(struct fc_flowtab_stats *dst, const struct fc_flowtab_stats *src);
+
+/*
+ * fc_stats__write_json() plus caller-formatted members: `members` (may be
+ * NULL) is a comma-separated list of complete JSON members, e.g.
+ * "\"kernel_drops\":0,\"workers\":[...]", appended to the top-level object.
+ * Returns 0 or a negative errno (-ENOSPC if it does not fit in 64 KiB).
+ */
+int fc_stats__write_json_ext(const struct fc_stats *st, const struct fc_flowtab_stats *fs,
+			     const struct fc_stats_extra *ex, const char *members, FILE *out);
+
 #endif

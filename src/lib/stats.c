@@ -207,6 +207,68 @@ static void write_protocols(struct fc_jsonw *w, const struct fc_stats *st)
 int fc_stats__write_json(const struct fc_stats *st, const struct fc_flowtab_stats *fs,
 			 const struct fc_stats_extra *ex, FILE *out)
 {
+	return fc_stats__write_json_ext(st, fs, ex, NULL, out);
+}
+
+static void merge_linktype(struct fc_stats *st, int linktype, uint64_t pkts)
+{
+	unsigned i;
+
+	for (i = 0; i < FC_STATS_LINKTYPES; i++) {
+		if (!st->linktypes[i].pkts || st->linktypes[i].linktype == linktype) {
+			st->linktypes[i].linktype = linktype;
+			st->linktypes[i].pkts += pkts;
+			return;
+		}
+	}
+}
+
+void fc_stats__merge(struct fc_stats *dst, const struct fc_stats *src)
+{
+	unsigned i;
+
+	dst->packets_read += src->packets_read;
+	dst->bytes_read += src->bytes_read;
+	dst->caplen_short += src->caplen_short;
+	for (i = 0; i < FC_NONFLOW__COUNT; i++)
+		dst->nonflow[i] += src->nonflow[i];
+	for (i = 0; i < FC_SIZE_BUCKETS; i++)
+		dst->size_hist[i] += src->size_hist[i];
+	for (i = 0; i < FC_PS__COUNT; i++) {
+		dst->proto[i].pkts += src->proto[i].pkts;
+		dst->proto[i].bytes += src->proto[i].bytes;
+	}
+	for (i = 0; i < FC_TUN__COUNT; i++)
+		dst->tunnel_pkts[i] += src->tunnel_pkts[i];
+	dst->frag_first += src->frag_first;
+	dst->frag_later += src->frag_later;
+	dst->frag_matched += src->frag_matched;
+	if (src->packets_read) {
+		if (!dst->first_ts_ns || src->first_ts_ns < dst->first_ts_ns)
+			dst->first_ts_ns = src->first_ts_ns;
+		if (src->last_ts_ns > dst->last_ts_ns)
+			dst->last_ts_ns = src->last_ts_ns;
+	}
+	for (i = 0; i < FC_STATS_LINKTYPES && src->linktypes[i].pkts; i++)
+		merge_linktype(dst, src->linktypes[i].linktype, src->linktypes[i].pkts);
+}
+
+void fc_stats__merge_flows(struct fc_flowtab_stats *dst, const struct fc_flowtab_stats *src)
+{
+	unsigned i;
+
+	dst->flows_created += src->flows_created;
+	for (i = 0; i < FC_END__COUNT; i++)
+		dst->records[i] += src->records[i];
+	dst->pkts_emitted += src->pkts_emitted;
+	dst->bytes_emitted += src->bytes_emitted;
+	dst->active += src->active;
+	dst->peak_active += src->peak_active;
+}
+
+int fc_stats__write_json_ext(const struct fc_stats *st, const struct fc_flowtab_stats *fs,
+			     const struct fc_stats_extra *ex, const char *members, FILE *out)
+{
 	size_t cap = 64 * 1024;
 	char *buf = malloc(cap);
 	struct fc_jsonw w;
@@ -236,6 +298,10 @@ int fc_stats__write_json(const struct fc_stats *st, const struct fc_flowtab_stat
 		fc_jsonw__double(&w, "elapsed_s", ex->elapsed_s);
 		if (ex->warning)
 			fc_jsonw__str(&w, "warning", ex->warning);
+	}
+	if (members && *members) {
+		fc_jsonw__raw(&w, ",", 1);
+		fc_jsonw__raw(&w, members, strlen(members));
 	}
 	fc_jsonw__obj_close(&w);
 	if (w.overflow)
