@@ -14,6 +14,7 @@
 #define FC_EXIT_USAGE 2		/* bad command line */
 
 int fc_cmd_read(int argc, char **argv);
+int fc_cmd_capture(int argc, char **argv);
 
 extern const char fc_cli_version[];
 extern const char fc_cli_gitrev[];

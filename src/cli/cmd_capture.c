@@ -1,0 +1,837 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * cmd_capture.c - `flowcut capture -i IF`: flow records from live traffic as
+ * JSON lines (stdout or -o FILE) until SIGINT/SIGTERM or --duration.
+ *
+ * Threads: one worker per AF_PACKET socket (a fanout group spreads flows over
+ * them by a symmetric hash, so each flow lives on one worker); each worker
+ * owns its engine and flow table, its flow ids start at index << 48. Workers
+ * share only the record writer (one mutex around the fwrite of a whole line)
+ * and, with -w, the pcap writer (one mutex around each frame). The main
+ * thread owns signals (signalfd), the once-a-second timer (timerfd) that
+ * reads the kernel counters, logs drops and flushes output, and --duration.
+ *
+ * Exit status: 0 after a clean stop, 1 when the capture cannot start or the
+ * output cannot be written, 2 on a bad command line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "flowcut/afpacket.h"
+#include "flowcut/engine.h"
+#include "flowcut/pcap_writer.h"
+#include "flowcut/record.h"
+
+#define MAX_WORKERS 64
+#define POLL_MS 100			/* how long a worker waits before checking stop / ticking */
+#define TICK_EVERY_NS (250 * 1000000ull)
+#define STATS_LOG_EVERY_S 10
+#define FLOW_ID_SHIFT 48
+
+struct cap_opts {
+	const char *ifname;
+	const char *out;
+	const char *stats;
+	const char *filter;
+	const char *pcap_out;
+	unsigned workers;
+	uint64_t duration_ns;		/* 0 = until a signal */
+	bool promisc;
+	bool quiet;
+	uint32_t block_size, block_count;
+	uint64_t block_timeout_ns;
+	struct fc_engine_opts eng;
+};
+
+struct out_ctx {
+	pthread_mutex_t mu;
+	FILE *f;
+	int err;			/* first write errno */
+	uint64_t records;
+};
+
+struct capture;
+
+struct worker {
+	unsigned idx;
+	pthread_t tid;
+	bool running;
+	struct capture *cap;
+	struct fc_afp *afp;
+	struct fc_engine *eng;
+	struct fc_afp_stats kstats;	/* main thread only */
+};
+
+struct capture {
+	struct cap_opts o;
+	struct out_ctx out;
+	pthread_mutex_t pcap_mu;
+	struct fc_pcap_writer *pcap;
+	int pcap_err;			/* under pcap_mu */
+	struct worker *w;
+	atomic_bool stop;
+	atomic_bool down;		/* interface reported down, not yet seen back */
+	uint64_t drain_ns;		/* how long workers keep reading after stop */
+};
+
+enum {
+	OPT_STATS = 256, OPT_IDLE, OPT_IDLE_TCP, OPT_IDLE_UDP, OPT_IDLE_OTHER, OPT_ACTIVE,
+	OPT_CLOSE, OPT_MAX_FLOWS, OPT_NO_VLAN, OPT_FRAG_TIMEOUT, OPT_MAX_FRAGS, OPT_WORKERS,
+	OPT_DURATION, OPT_PROMISC, OPT_BLOCK_SIZE, OPT_BLOCKS, OPT_BLOCK_TIMEOUT,
+};
+
+static const struct option cap_longopts[] = {
+	{ "interface", required_argument, NULL, 'i' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "promisc", no_argument, NULL, OPT_PROMISC },
+	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE },
+	{ "blocks", required_argument, NULL, OPT_BLOCKS },
+	{ "block-timeout", required_argument, NULL, OPT_BLOCK_TIMEOUT },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "tcp-idle-timeout", required_argument, NULL, OPT_IDLE_TCP },
+	{ "udp-idle-timeout", required_argument, NULL, OPT_IDLE_UDP },
+	{ "other-idle-timeout", required_argument, NULL, OPT_IDLE_OTHER },
+	{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
+	{ "tcp-close-grace", required_argument, NULL, OPT_CLOSE },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "no-vlan-key", no_argument, NULL, OPT_NO_VLAN },
+	{ "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
+	{ "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void cap_usage(FILE *out)
+{
+	fputs("usage: flowcut capture -i IF [options]\n"
+	      "  -i, --interface IF        capture on this interface (required)\n"
+	      "  -o, --output FILE         write records here (default: stdout)\n"
+	      "  -f, --filter EXPR         tcpdump filter expression, run in the kernel\n"
+	      "  -w, --write FILE          also save every captured frame to a pcap file\n"
+	      "      --stats FILE          write the final counters as JSON\n"
+	      "  -q, --quiet               no periodic kernel-counter lines on stderr\n"
+	      "      --workers N           capture threads in a fanout group (default 1)\n"
+	      "      --duration DUR        stop after DUR (default: run until SIGINT/SIGTERM)\n"
+	      "      --promisc             put the interface in promiscuous mode\n"
+	      "      --block-size BYTES    ring block size, power of two (default 1M)\n"
+	      "      --blocks N            ring blocks per worker (default 64)\n"
+	      "      --block-timeout DUR   hand over a part-filled block after DUR (default 10ms)\n"
+	      "      --idle-timeout DUR    idle timeout for every protocol (0 = off)\n"
+	      "      --tcp-idle-timeout DUR   (default 300s)\n"
+	      "      --udp-idle-timeout DUR   (default 60s)\n"
+	      "      --other-idle-timeout DUR (default 60s)\n"
+	      "      --active-timeout DUR  interim records for long flows (default 1800s, 0 = off)\n"
+	      "      --tcp-close-grace DUR time a closed TCP flow still collects packets (default 5s)\n"
+	      "      --max-flows N         flow table cap per worker (default 1048576)\n"
+	      "      --no-vlan-key         do not tell flows apart by VLAN id\n"
+	      "      --frag-timeout DUR    how long a first fragment is remembered (default 30s)\n"
+	      "      --max-frags N         fragment table size per worker (default 8192)\n",
+	      out);
+}
+
+/* "65536", "64k", "1M" (powers of 1024) -> bytes. Returns 0 or -1 (printed). */
+static int parse_bytes(const char *opt, const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s == '-' || end == s || errno)
+		goto bad;
+	if (!strcasecmp(end, "k"))
+		mul = 1024;
+	else if (!strcasecmp(end, "m"))
+		mul = 1024 * 1024;
+	else if (!strcasecmp(end, "g"))
+		mul = 1024 * 1024 * 1024;
+	else if (*end)
+		goto bad;
+	if (v > UINT32_MAX / mul)
+		goto bad;
+	*out = v * mul;
+	return 0;
+bad:
+	fc_cli_error("%s: '%s' is not a size (examples: 65536, 256k, 1M)", opt, s);
+	return -1;
+}
+
+static int parse_ring_opt(int c, const char *arg, struct cap_opts *o)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_WORKERS:
+		if (fc_cli_parse_count("--workers", arg, &v))
+			return -1;
+		if (v < 1 || v > MAX_WORKERS) {
+			fc_cli_error("--workers: %s is out of range (1 .. %d)", arg, MAX_WORKERS);
+			return -1;
+		}
+		o->workers = (unsigned)v;
+		return 0;
+	case OPT_DURATION:
+		if (fc_cli_parse_duration("--duration", arg, &o->duration_ns))
+			return -1;
+		if (!o->duration_ns) {
+			fc_cli_error("--duration: must be more than 0");
+			return -1;
+		}
+		return 0;
+	case OPT_BLOCK_SIZE:
+		if (parse_bytes("--block-size", arg, &v))
+			return -1;
+		if (v < 4096 || v & (v - 1)) {
+			fc_cli_error("--block-size: %s must be a power of two, at least 4k", arg);
+			return -1;
+		}
+		o->block_size = (uint32_t)v;
+		return 0;
+	case OPT_BLOCKS:
+		if (fc_cli_parse_count("--blocks", arg, &v))
+			return -1;
+		if (v < 2 || v > 65536) {
+			fc_cli_error("--blocks: %s is out of range (2 .. 65536)", arg);
+			return -1;
+		}
+		o->block_count = (uint32_t)v;
+		return 0;
+	case OPT_BLOCK_TIMEOUT:
+		if (fc_cli_parse_duration("--block-timeout", arg, &o->block_timeout_ns))
+			return -1;
+		if (o->block_timeout_ns < 1000000 || o->block_timeout_ns > 60 * FC_NS_PER_SEC) {
+			fc_cli_error("--block-timeout: %s is out of range (1ms .. 60s)", arg);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_num_opt(int c, const char *arg, struct cap_opts *o)
+{
+	struct fc_flowtab_opts *fo = &o->eng.flow;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_IDLE:
+		if (fc_cli_parse_duration("--idle-timeout", arg, &v))
+			return -1;
+		fo->idle_tcp_ns = fo->idle_udp_ns = fo->idle_other_ns = v;
+		return 0;
+	case OPT_IDLE_TCP:
+		return fc_cli_parse_duration("--tcp-idle-timeout", arg, &fo->idle_tcp_ns);
+	case OPT_IDLE_UDP:
+		return fc_cli_parse_duration("--udp-idle-timeout", arg, &fo->idle_udp_ns);
+	case OPT_IDLE_OTHER:
+		return fc_cli_parse_duration("--other-idle-timeout", arg, &fo->idle_other_ns);
+	case OPT_ACTIVE:
+		return fc_cli_parse_duration("--active-timeout", arg, &fo->active_ns);
+	case OPT_CLOSE:
+		return fc_cli_parse_duration("--tcp-close-grace", arg, &fo->tcp_close_ns);
+	case OPT_FRAG_TIMEOUT:
+		if (fc_cli_parse_duration("--frag-timeout", arg, &o->eng.frag_timeout_ns))
+			return -1;
+		if (!o->eng.frag_timeout_ns) {
+			fc_cli_error("--frag-timeout: must be more than 0");
+			return -1;
+		}
+		return 0;
+	case OPT_MAX_FLOWS:
+		if (fc_cli_parse_count("--max-flows", arg, &v))
+			return -1;
+		if (v < 1 || v > (1u << 30)) {
+			fc_cli_error("--max-flows: %s is out of range (1 .. 1073741824)", arg);
+			return -1;
+		}
+		fo->max_flows = (uint32_t)v;
+		return 0;
+	case OPT_MAX_FRAGS:
+		if (fc_cli_parse_count("--max-frags", arg, &v))
+			return -1;
+		if (v < 1 || v > (1u << 24)) {
+			fc_cli_error("--max-frags: %s is out of range (1 .. 16777216)", arg);
+			return -1;
+		}
+		o->eng.frag_max = (uint32_t)v;
+		return 0;
+	}
+	return parse_ring_opt(c, arg, o);
+}
+
+/* Returns 0, -1 on a usage error, or 1 when --help was printed. */
+static int parse_cap_args(int argc, char **argv, struct cap_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->workers = 1;
+	fc_flowtab_opts__defaults(&o->eng.flow);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:o:f:w:qh", cap_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i': o->ifname = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'f': o->filter = optarg; break;
+		case 'w': o->pcap_out = optarg; break;
+		case 'q': o->quiet = true; break;
+		case OPT_STATS: o->stats = optarg; break;
+		case OPT_NO_VLAN: o->eng.flow.no_vlan_key = true; break;
+		case OPT_PROMISC: o->promisc = true; break;
+		case 'h': cap_usage(stdout); return 1;
+		case '?': cap_usage(stderr); return -1;
+		default:
+			if (parse_num_opt(c, optarg, o))
+				return -1;
+		}
+	}
+	if (optind != argc) {
+		fc_cli_error("capture: unexpected argument '%s'", argv[optind]);
+		cap_usage(stderr);
+		return -1;
+	}
+	if (!o->ifname) {
+		fc_cli_error("capture: no interface given (-i IF)");
+		cap_usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * FC_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Runs on a worker thread: a whole line goes out under the lock. */
+static void emit_json(void *ctx, const struct fc_flow_rec *rec)
+{
+	struct out_ctx *oc = ctx;
+	char buf[2048];
+	int n = fc_record_to_json(rec, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return;
+	buf[n++] = '\n';
+	pthread_mutex_lock(&oc->mu);
+	oc->records++;
+	if (!oc->err && fwrite(buf, 1, (size_t)n, oc->f) != (size_t)n)
+		oc->err = errno ? errno : EIO;
+	pthread_mutex_unlock(&oc->mu);
+}
+
+static void handle_frame(struct worker *w, const struct fc_frame *f)
+{
+	struct capture *cap = w->cap;
+
+	if (cap->pcap) {
+		pthread_mutex_lock(&cap->pcap_mu);
+		if (!cap->pcap_err)
+			cap->pcap_err = fc_pcap_writer__write(cap->pcap, f->ts_ns, f->data, f->caplen,
+							      f->wirelen);
+		pthread_mutex_unlock(&cap->pcap_mu);
+	}
+	fc_engine__frame(w->eng, f, false);
+}
+
+static void note_error(struct worker *w, int rc, uint64_t *last_log_ns)
+{
+	struct capture *cap = w->cap;
+	uint64_t now = fc_cli_now_ns();
+
+	if (rc == -ENETDOWN) {
+		if (!atomic_exchange(&cap->down, true))
+			fc_cli_warn("%s: interface went down; still capturing, waiting for it to "
+				    "come back", cap->o.ifname);
+		return;
+	}
+	if (now - *last_log_ns >= FC_NS_PER_SEC) {	/* never fatal, at most one line a second */
+		fc_cli_warn("%s: worker %u: %s", cap->o.ifname, w->idx, strerror(-rc));
+		*last_log_ns = now;
+	}
+	usleep(POLL_MS * 1000);	/* the error may repeat at once: do not spin */
+}
+
+/*
+ * Idle flows must end even when nothing arrives, so the engine's clock is
+ * moved on by the wall clock. It lags by the drain time: a block the kernel
+ * has not handed over yet may still hold older frames.
+ */
+static void tick(struct worker *w, uint64_t *last_tick_ns)
+{
+	uint64_t now = realtime_ns();
+
+	if (now - *last_tick_ns < TICK_EVERY_NS)
+		return;
+	*last_tick_ns = now;
+	fc_engine__tick(w->eng, now - w->cap->drain_ns);
+}
+
+/* After stop: take what the kernel already has, bounded by drain_ns. */
+static void drain(struct worker *w)
+{
+	uint64_t deadline = fc_cli_now_ns() + w->cap->drain_ns;
+	struct fc_frame f;
+	int rc;
+
+	for (;;) {
+		uint64_t now = fc_cli_now_ns();
+		int wait_ms = now < deadline ? (int)((deadline - now) / 1000000) + 1 : 0;
+
+		rc = fc_afp__next(w->afp, &f, wait_ms);
+		if (rc != 1)
+			break;
+		handle_frame(w, &f);
+		if (now > deadline)
+			break;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct capture *cap = w->cap;
+	uint64_t last_tick = 0, last_log = 0;
+	struct fc_frame f;
+	int rc;
+
+	while (!atomic_load_explicit(&cap->stop, memory_order_relaxed)) {
+		rc = fc_afp__next(w->afp, &f, POLL_MS);
+		if (rc == 1) {
+			if (atomic_load_explicit(&cap->down, memory_order_relaxed) &&
+			    atomic_exchange(&cap->down, false))
+				fc_cli_warn("%s: traffic again after the interface was down",
+					    cap->o.ifname);
+			handle_frame(w, &f);
+			continue;
+		}
+		if (rc < 0)
+			note_error(w, rc, &last_log);
+		tick(w, &last_tick);
+	}
+	drain(w);
+	fc_engine__finish(w->eng, FC_END_SHUTDOWN);
+	return NULL;
+}
+
+static int open_workers(struct capture *cap)
+{
+	const struct cap_opts *o = &cap->o;
+	struct fc_afp_opts ao = {
+		.ifname = o->ifname,
+		.filter = o->filter,
+		.block_size = o->block_size,
+		.block_count = o->block_count,
+		.block_timeout_ms = (uint32_t)(o->block_timeout_ns / 1000000),
+		/* The group is per network namespace; the pid keeps two captures apart. */
+		.fanout_id = o->workers > 1 ? (int)(getpid() & 0xffff) : -1,
+		.promisc = o->promisc,
+	};
+	char err[512];
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < o->workers; i++) {
+		struct worker *w = &cap->w[i];
+		struct fc_engine_opts eo = o->eng;
+
+		w->idx = i;
+		w->cap = cap;
+		rc = fc_afp__open(&ao, &w->afp, err, sizeof(err));
+		if (rc) {
+			fc_cli_error("%s", err);
+			return rc == -EINVAL && strstr(err, "filter") ? FC_EXIT_USAGE : FC_EXIT_FAIL;
+		}
+		eo.flow.emit = emit_json;
+		eo.flow.emit_ctx = &cap->out;
+		eo.flow.flow_id_base = (uint64_t)i << FLOW_ID_SHIFT;
+		w->eng = fc_engine__new(&eo);
+		if (!w->eng) {
+			fc_cli_error("cannot create the flow table (--max-flows %u): %s",
+				     eo.flow.max_flows, strerror(errno));
+			return FC_EXIT_FAIL;
+		}
+	}
+	return FC_EXIT_OK;
+}
+
+static void read_kernel_stats(struct capture *cap, struct fc_afp_stats *sum)
+{
+	unsigned i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < cap->o.workers; i++) {
+		struct worker *w = &cap->w[i];
+
+		fc_afp__read_stats(w->afp, &w->kstats);
+		sum->packets += w->kstats.packets;
+		sum->drops += w->kstats.drops;
+		sum->freezes += w->kstats.freezes;
+	}
+}
+
+static void log_kernel_stats(const struct capture *cap, const struct fc_afp_stats *k)
+{
+	fprintf(stderr, "flowcut: %s: kernel_packets=%llu kernel_drops=%llu kernel_freezes=%llu\n",
+		cap->o.ifname, (unsigned long long)k->packets, (unsigned long long)k->drops,
+		(unsigned long long)k->freezes);
+}
+
+static void flush_output(struct capture *cap)
+{
+	pthread_mutex_lock(&cap->out.mu);
+	if (!cap->out.err && fflush(cap->out.f))
+		cap->out.err = errno ? errno : EIO;
+	pthread_mutex_unlock(&cap->out.mu);
+	if (cap->pcap) {
+		pthread_mutex_lock(&cap->pcap_mu);
+		if (!cap->pcap_err)
+			cap->pcap_err = fc_pcap_writer__flush(cap->pcap);
+		pthread_mutex_unlock(&cap->pcap_mu);
+	}
+}
+
+static int arm_timer(uint64_t first_ns, uint64_t every_ns)
+{
+	struct itimerspec its = {
+		.it_value = { (time_t)(first_ns / FC_NS_PER_SEC), (long)(first_ns % FC_NS_PER_SEC) },
+		.it_interval = { (time_t)(every_ns / FC_NS_PER_SEC),
+				 (long)(every_ns % FC_NS_PER_SEC) },
+	};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd == -1)
+		return -1;
+	if (timerfd_settime(fd, 0, &its, NULL) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The main thread's loop: returns when a signal or --duration says stop. */
+static int main_loop(struct capture *cap, int sig_fd)
+{
+	struct pollfd pfd[3];
+	struct fc_afp_stats k;
+	uint64_t last_drops = 0, ticks = 0, expirations;
+	int tick_fd, dur_fd = -1, n, rc = 0;
+
+	tick_fd = arm_timer(FC_NS_PER_SEC, FC_NS_PER_SEC);
+	if (tick_fd < 0) {
+		fc_cli_error("timerfd: %s", strerror(errno));
+		return -1;
+	}
+	if (cap->o.duration_ns) {
+		dur_fd = arm_timer(cap->o.duration_ns, 0);
+		if (dur_fd < 0) {
+			fc_cli_error("timerfd: %s", strerror(errno));
+			close(tick_fd);
+			return -1;
+		}
+	}
+	pfd[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = tick_fd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = dur_fd, .events = POLLIN };
+	for (;;) {
+		n = poll(pfd, dur_fd >= 0 ? 3 : 2, -1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fc_cli_error("poll: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !cap->o.quiet)
+				fprintf(stderr, "flowcut: %s: %s, stopping\n", cap->o.ifname,
+					strsignal((int)si.ssi_signo));
+			break;
+		}
+		if (dur_fd >= 0 && pfd[2].revents)
+			break;
+		if (pfd[1].revents && read(tick_fd, &expirations, sizeof(expirations)) > 0) {
+			read_kernel_stats(cap, &k);
+			if (k.drops > last_drops)
+				fc_cli_warn("%s: kernel dropped %llu packets (total %llu): the ring is "
+					    "full; try --workers, --blocks or --block-size",
+					    cap->o.ifname, (unsigned long long)(k.drops - last_drops),
+					    (unsigned long long)k.drops);
+			last_drops = k.drops;
+			if (!cap->o.quiet && ++ticks % STATS_LOG_EVERY_S == 0)
+				log_kernel_stats(cap, &k);
+			flush_output(cap);
+		}
+	}
+	close(tick_fd);
+	if (dur_fd >= 0)
+		close(dur_fd);
+	return rc;
+}
+
+static int start_workers(struct capture *cap)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < cap->o.workers; i++) {
+		rc = pthread_create(&cap->w[i].tid, NULL, worker_main, &cap->w[i]);
+		if (rc) {
+			fc_cli_error("cannot start worker %u: %s", i, strerror(rc));
+			return -1;
+		}
+		cap->w[i].running = true;
+	}
+	return 0;
+}
+
+static void stop_workers(struct capture *cap)
+{
+	unsigned i;
+
+	atomic_store(&cap->stop, true);
+	for (i = 0; i < cap->o.workers; i++) {
+		if (cap->w[i].running)
+			pthread_join(cap->w[i].tid, NULL);
+		cap->w[i].running = false;
+	}
+}
+
+/* The "workers" array and kernel totals, as members for the --stats object. */
+static char *kernel_members(const struct capture *cap, const struct fc_afp_stats *k)
+{
+	size_t cap_len = 256 + (size_t)cap->o.workers * 320, len = 0;
+	char *s = malloc(cap_len);
+	unsigned i;
+
+	if (!s)
+		return NULL;
+	len += (size_t)snprintf(s, cap_len,
+				"\"kernel_packets\":%llu,\"kernel_drops\":%llu,"
+				"\"kernel_freezes\":%llu,\"workers\":[",
+				(unsigned long long)k->packets, (unsigned long long)k->drops,
+				(unsigned long long)k->freezes);
+	for (i = 0; i < cap->o.workers && len < cap_len; i++) {
+		const struct worker *w = &cap->w[i];
+		const struct fc_stats *st = fc_engine__stats(w->eng);
+		const struct fc_flowtab_stats *fs = fc_engine__flow_stats(w->eng);
+		uint64_t records = 0;
+		unsigned r;
+
+		for (r = 0; r < FC_END__COUNT; r++)
+			records += fs->records[r];
+		len += (size_t)snprintf(s + len, cap_len - len,
+					"%s{\"worker\":%u,\"packets_read\":%llu,\"bytes_read\":%llu,"
+					"\"flows_created\":%llu,\"records\":%llu,"
+					"\"kernel_packets\":%llu,\"kernel_drops\":%llu,"
+					"\"kernel_freezes\":%llu}",
+					i ? "," : "", i, (unsigned long long)st->packets_read,
+					(unsigned long long)st->bytes_read,
+					(unsigned long long)fs->flows_created,
+					(unsigned long long)records,
+					(unsigned long long)w->kstats.packets,
+					(unsigned long long)w->kstats.drops,
+					(unsigned long long)w->kstats.freezes);
+	}
+	if (len + 2 > cap_len) {
+		free(s);
+		errno = ENOSPC;
+		return NULL;
+	}
+	memcpy(s + len, "]", 2);
+	return s;
+}
+
+static int write_stats(const struct capture *cap, const struct fc_afp_stats *k, uint64_t t0)
+{
+	struct fc_stats_extra ex = {
+		.source = cap->o.ifname,
+		.elapsed_s = (double)(fc_cli_now_ns() - t0) / 1e9,
+	};
+	struct fc_flowtab_stats fs = { 0 };
+	struct fc_stats st = { 0 };
+	char *members;
+	unsigned i;
+	FILE *f;
+	int err;
+
+	if (!cap->o.stats)
+		return 0;
+	for (i = 0; i < cap->o.workers; i++) {
+		fc_stats__merge(&st, fc_engine__stats(cap->w[i].eng));
+		fc_stats__merge_flows(&fs, fc_engine__flow_stats(cap->w[i].eng));
+	}
+	members = kernel_members(cap, k);
+	if (!members) {
+		fc_cli_error("--stats %s: %s", cap->o.stats, strerror(errno));
+		return -1;
+	}
+	f = strcmp(cap->o.stats, "-") ? fopen(cap->o.stats, "w") : stdout;
+	if (!f) {
+		fc_cli_error("--stats %s: %s", cap->o.stats, strerror(errno));
+		free(members);
+		return -1;
+	}
+	err = fc_stats__write_json_ext(&st, &fs, &ex, members, f);
+	free(members);
+	if (f != stdout && fclose(f) && !err)
+		err = -errno;
+	if (err) {
+		fc_cli_error("--stats %s: %s", cap->o.stats, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+static void free_workers(struct capture *cap)
+{
+	unsigned i;
+
+	for (i = 0; i < cap->o.workers; i++) {
+		fc_engine__free(cap->w[i].eng);
+		fc_afp__close(cap->w[i].afp);
+	}
+	free(cap->w);
+}
+
+/* Route SIGINT/SIGTERM to a signalfd; done before any thread starts so all inherit the mask. */
+static int block_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	fd = signalfd(-1, &set, SFD_CLOEXEC);
+	return fd;
+}
+
+static int finish_output(struct capture *cap, int rc)
+{
+	int err;
+
+	if (cap->pcap) {
+		err = fc_pcap_writer__close(cap->pcap);
+		if (!cap->pcap_err)
+			cap->pcap_err = err;
+		cap->pcap = NULL;
+		if (cap->pcap_err) {
+			fc_cli_error("-w %s: %s", cap->o.pcap_out, strerror(-cap->pcap_err));
+			rc = FC_EXIT_FAIL;
+		}
+	}
+	if (fflush(cap->out.f) && !cap->out.err)
+		cap->out.err = errno;
+	if (cap->out.err) {
+		fc_cli_error("%s: %s", cap->o.out ? cap->o.out : "stdout", strerror(cap->out.err));
+		rc = FC_EXIT_FAIL;
+	}
+	return rc;
+}
+
+int fc_cmd_capture(int argc, char **argv)
+{
+	struct capture *cap;
+	struct fc_afp_stats k;
+	uint64_t t0 = fc_cli_now_ns();
+	int rc = FC_EXIT_OK, prc, sig_fd;
+
+	cap = calloc(1, sizeof(*cap));
+	if (!cap) {
+		fc_cli_error("out of memory");
+		return FC_EXIT_FAIL;
+	}
+	prc = parse_cap_args(argc, argv, &cap->o);
+	if (prc) {
+		free(cap);
+		return prc > 0 ? FC_EXIT_OK : FC_EXIT_USAGE;
+	}
+	pthread_mutex_init(&cap->out.mu, NULL);
+	pthread_mutex_init(&cap->pcap_mu, NULL);
+	cap->drain_ns = 2 * (cap->o.block_timeout_ns ? cap->o.block_timeout_ns :
+				FC_AFP_DEFAULT_BLOCK_TIMEOUT_MS * 1000000ull) + 20 * 1000000ull;
+	cap->w = calloc(cap->o.workers, sizeof(*cap->w));
+	sig_fd = block_signals();
+	if (!cap->w || sig_fd < 0) {
+		fc_cli_error("cannot set up: %s", strerror(errno));
+		rc = FC_EXIT_FAIL;
+		goto out_free;
+	}
+	rc = open_workers(cap);
+	if (rc)
+		goto out_workers;
+	cap->out.f = cap->o.out && strcmp(cap->o.out, "-") ? fopen(cap->o.out, "w") : stdout;
+	if (!cap->out.f) {
+		fc_cli_error("-o %s: %s", cap->o.out, strerror(errno));
+		rc = FC_EXIT_FAIL;
+		goto out_workers;
+	}
+	setvbuf(cap->out.f, NULL, _IOFBF, 1 << 20);
+	if (cap->o.pcap_out) {
+		cap->pcap = fc_pcap_writer__open(cap->o.pcap_out, fc_afp__linktype(cap->w[0].afp),
+						 FC_AFP_FILTER_SNAPLEN, false);
+		if (!cap->pcap) {
+			fc_cli_error("-w %s: %s", cap->o.pcap_out, strerror(errno));
+			rc = FC_EXIT_FAIL;
+			goto out_close;
+		}
+	}
+	if (start_workers(cap) == 0) {
+		/* Every socket is bound: tests and scripts wait for this line. */
+		fprintf(stderr, "flowcut: capturing on %s (%u worker%s)\n", cap->o.ifname,
+			cap->o.workers, cap->o.workers == 1 ? "" : "s");
+		if (main_loop(cap, sig_fd))
+			rc = FC_EXIT_FAIL;
+	} else {
+		rc = FC_EXIT_FAIL;
+	}
+	stop_workers(cap);
+	read_kernel_stats(cap, &k);
+	if (!cap->o.quiet)
+		log_kernel_stats(cap, &k);
+	rc = finish_output(cap, rc);
+	if (write_stats(cap, &k, t0))
+		rc = FC_EXIT_FAIL;
+out_close:
+	fc_pcap_writer__close(cap->pcap);
+	if (cap->out.f != stdout && fclose(cap->out.f) && rc == FC_EXIT_OK) {
+		fc_cli_error("%s: %s", cap->o.out, strerror(errno));
+		rc = FC_EXIT_FAIL;
+	}
+out_workers:
+	free_workers(cap);
+out_free:
+	if (sig_fd >= 0)
+		close(sig_fd);
+	pthread_mutex_destroy(&cap->out.mu);
+	pthread_mutex_destroy(&cap->pcap_mu);
+	free(cap);
+	return rc;
+}
