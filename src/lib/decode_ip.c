@@ -9,6 +9,12 @@
  * a snaplen-cut packet still counts its full size. A zero length is taken as
  * a segmentation-offload (TSO/GSO/BIG TCP) capture and the captured length
  * (or the IPv6 Jumbo Payload length) is used instead.
+ *
+ * An IPv6 flow is keyed on its final endpoints, the ones the transport
+ * checksum covers (RFC 8200 §8.1), as Zeek and Wireshark do: a routing
+ * header with segments left names the final destination, a Home Address
+ * destination option (RFC 6275 §6.3) the source. Fragment identity stays on
+ * the header's own addresses: reassembly is keyed on them (RFC 8200 §4.5).
  */
 #include "decode_int.h"
 
@@ -24,6 +30,11 @@
 
 #define IPV6_OPT_PAD1 0
 #define IPV6_OPT_JUMBO 0xc2
+#define IPV6_OPT_HOME_ADDR 0xc9
+
+#define IPV6_RT_SOURCE 0	/* RFC 2460 type 0 (deprecated by RFC 5095) */
+#define IPV6_RT_MIP6 2		/* RFC 6275 §6.4 type 2 */
+#define IPV6_RT_SRH 4		/* RFC 8754 segment routing header */
 
 static inline void frag_fill(struct fc_pkt *pkt, const uint8_t *src, const uint8_t *dst,
 			     size_t alen, uint32_t id, uint8_t proto, uint8_t family)
@@ -118,16 +129,18 @@ enum fc_nonflow fc_dec_ipv4(struct fc_dec *d, struct fc_cursor c)
 }
 
 /*
- * RFC 2675 §2 - the Jumbo Payload option in a hop-by-hop header. opts is
- * the option area (after next-header and length). Returns the jumbo payload
- * length, or 0 if the option is absent.
+ * RFC 8200 §4.2 - the TLV-encoded options of a hop-by-hop or destination
+ * options header. opts is the option area (after next-header and length),
+ * len its size. Returns the data of the first option of `type` whose Opt
+ * Data Len is exactly `dlen`, or NULL. An option running past the area ends
+ * the walk (nothing found): the header's own length is what the chain walk
+ * trusts. Each step advances at least one octet, so len bounds the walk.
  *
- * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |  Option Type  |  Opt Data Len |     Jumbo Payload Length (32) |
- * |     0xC2      |       4       |                               |
- * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+- - - - - - - - -
+ * |  Option Type  |  Opt Data Len |  Option Data
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+- - - - - - - - -
  */
-static uint32_t hbh_jumbo(const uint8_t *opts, size_t len)
+static const uint8_t *ipv6_opt_find(const uint8_t *opts, size_t len, uint8_t type, uint8_t dlen)
 {
 	size_t i = 0;
 
@@ -137,19 +150,75 @@ static uint32_t hbh_jumbo(const uint8_t *opts, size_t len)
 			continue;
 		}
 		if (len - i < 2 || len - i - 2 < opts[i + 1])
-			return 0;
-		if (opts[i] == IPV6_OPT_JUMBO && opts[i + 1] == 4)
-			return fc_load_be32(opts + i + 2);
+			return NULL;
+		if (opts[i] == type && opts[i + 1] == dlen)
+			return opts + i + 2;
 		i += 2u + opts[i + 1];
 	}
-	return 0;
+	return NULL;
+}
+
+/*
+ * RFC 2675 §2 - the Jumbo Payload option in a hop-by-hop header. Returns
+ * the jumbo payload length, or 0 if the option is absent.
+ *
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |  Option Type  |  Opt Data Len |     Jumbo Payload Length (32) |
+ * |     0xC2      |       4       |                               |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ */
+static uint32_t hbh_jumbo(const uint8_t *opts, size_t len)
+{
+	const uint8_t *v = ipv6_opt_find(opts, len, IPV6_OPT_JUMBO, 4);
+
+	return v ? fc_load_be32(v) : 0;
+}
+
+/*
+ * The final destination a routing header names, or NULL when the header's
+ * destination is final (Segments Left 0) or the type is one we do not know.
+ * h is the whole header, (h[1] + 1) * 8 octets, already pulled. Lengths that
+ * do not fit the type are ignored, as Zeek does.
+ *
+ * RFC 8200 §4.4 - common part; RFC 2460 §4.4 type 0 (Hdr Ext Len = 2 * n
+ * addresses; the last is the final destination); RFC 6275 §6.4 type 2
+ * (one address, the home address: Hdr Ext Len 2); RFC 8754 §2 type 4 (the
+ * segment list is in reverse order: Segment List[0] is the final segment).
+ *
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |  Next Header  |  Hdr Ext Len  |  Routing Type | Segments Left |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |  type 0, 2: Reserved          | type 4: Last Entry, Flags, Tag|
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |            Address[1] / Home Address / Segment List[0]        |
+ * +                          (128 bits)                           +
+ * |                              ...                              |
+ */
+static const uint8_t *rt_final_dst(const uint8_t *h)
+{
+	uint32_t hlen = (h[1] + 1u) * 8u;
+
+	if (h[3] == 0)
+		return NULL;
+	switch (h[2]) {
+	case IPV6_RT_SOURCE:
+		return (h[1] >= 2 && !(h[1] & 1)) ? h + hlen - 16 : NULL;
+	case IPV6_RT_MIP6:
+		return h[1] == 2 ? h + 8 : NULL;
+	case IPV6_RT_SRH:
+		return h[1] >= 2 ? h + 8 : NULL;
+	default:
+		return NULL;
+	}
 }
 
 /*
  * RFC 8200 §3 - IPv6 header, then §4 extension headers: hop-by-hop (0),
  * routing (43), destination options (60) as (len + 1) * 8 octets,
  * fragment (44, 8 octets), and AH (51, RFC 4302: (len + 2) * 4 octets).
- * ESP (50) and No Next Header (59) end the walk: ports 0/0.
+ * ESP (50) and No Next Header (59) end the walk: ports 0/0. The first
+ * routing header with a final destination and the first Home Address
+ * option replace the key's destination and source (see the top of the file).
  *
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -175,6 +244,7 @@ enum fc_nonflow fc_dec_ipv6(struct fc_dec *d, struct fc_cursor c)
 	struct fc_pkt *pkt = d->pkt;
 	const uint8_t *ip = fc_pull(&c, 40);
 	const uint8_t *h;
+	const uint8_t *home = NULL, *fin = NULL;	/* final endpoints, if a header names them */
 	uint32_t rem;		/* payload octets the header(s) announce from c.p on */
 	bool declared;		/* rem comes from a length field, not from the capture */
 	uint8_t nh;
@@ -218,6 +288,12 @@ enum fc_nonflow fc_dec_ipv6(struct fc_dec *d, struct fc_cursor c)
 			hlen = (h[1] + 2u) * 4u;
 		else
 			hlen = (h[1] + 1u) * 8u;
+		/*
+		 * A header longer than the payload length is invalid even when the
+		 * bytes are there (Ethernet trailer): Wireshark stops at the payload
+		 * length (malformed, no transport layer) and Zeek drops the packet
+		 * (invalid_IP_header_size), so no flow has it either.
+		 */
 		if (hlen > rem)
 			return declared ? FC_NF_BAD_IPV6_LEN : FC_NF_TRUNC_IPV6_EXT;
 		h = fc_pull(&c, hlen);
@@ -252,6 +328,12 @@ enum fc_nonflow fc_dec_ipv6(struct fc_dec *d, struct fc_cursor c)
 				}
 				pkt->flags |= FC_PKTF_FRAG_FIRST;
 			}
+		} else if (nh == IPV6_ROUTING) {
+			if (!fin)
+				fin = rt_final_dst(h);
+		} else if (nh == IPV6_DSTOPTS) {
+			if (!home)
+				home = ipv6_opt_find(h + 2, hlen - 2, IPV6_OPT_HOME_ADDR, 16);
 		}
 		nh = h[0];
 	}
@@ -261,6 +343,10 @@ upper:
 	pkt->key.proto = nh;
 	memcpy(pkt->key.src.b, ip + 8, 16);
 	memcpy(pkt->key.dst.b, ip + 24, 16);
+	if (unlikely(home != NULL))
+		memcpy(pkt->key.src.b, home, 16);
+	if (unlikely(fin != NULL))
+		memcpy(pkt->key.dst.b, fin, 16);
 	if (unlikely(pkt->flags & FC_PKTF_FRAG))
 		return first_frag_l4(d, nh, c, rem);
 	return fc_dec_l4(d, nh, c, rem, true);

@@ -814,6 +814,215 @@ static void test_ipv6_ext_limits(void)
 	CHECK_NF(p, FC_NF_TRUNC_IPV6);
 }
 
+/* A 16-byte address 2001:db8::<last> into the frame. */
+static void paddr6(struct fb *f, unsigned int last)
+{
+	p32(f, 0x20010db8);
+	pfill(f, 11, 0);
+	p8(f, last);
+}
+
+/* Routing header of `type` with `segleft` and n addresses 2001:db8::<first + i>. */
+static void rt6(struct fb *f, unsigned int nh, unsigned int type, unsigned int segleft,
+		unsigned int n, unsigned int first)
+{
+	unsigned int i;
+
+	p8(f, nh);
+	p8(f, 2 * n);
+	p8(f, type);
+	p8(f, segleft);
+	p32(f, 0);		/* reserved (type 4: last entry, flags, tag) */
+	for (i = 0; i < n; i++)
+		paddr6(f, first + i);
+}
+
+static void test_ipv6_routing_final_dst(void)
+{
+	struct fb f = { .n = 0 };
+	struct fc_pkt p;
+	size_t ip, u;
+
+	/* Type 0, segments left 2: the last address is the final destination. */
+	eth(&f, 0x86dd);
+	ip = ip6(&f, 0, 1, 0x10);
+	ext6(&f, 43, 0);
+	rt6(&f, 17, 0, 2, 2, 0x21);
+	u = udp(&f, 53, 53);
+	pfill(&f, 3, 0x58);
+	udp_end(&f, u);
+	ip6_end(&f, ip);
+	p = run("eth_ipv6_rt0_udp", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(0x22), 17, 53, 53);
+	CHECK_EQ_U(p.ip_bytes, 40 + 8 + 40 + 11);
+
+	/* ... segments left 0: the header's destination is final. */
+	f.b[14 + 40 + 8 + 3] = 0;
+	p = run("eth_ipv6_rt0_segleft0", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(0x10), 17, 53, 53);
+	f.b[14 + 40 + 8 + 3] = 2;
+
+	/* ... an odd length holds no whole last address: ignored (as Zeek). */
+	f.n = 14;
+	ip = ip6(&f, 43, 1, 0x10);
+	p8(&f, 17);
+	p8(&f, 3);
+	p8(&f, 0);
+	p8(&f, 1);
+	p32(&f, 0);
+	paddr6(&f, 0x21);
+	pfill(&f, 8, 0xee);
+	u = udp(&f, 7, 8);
+	udp_end(&f, u);
+	ip6_end(&f, ip);
+	p = run("eth_ipv6_rt0_odd", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(0x10), 17, 7, 8);
+
+	/* Type 2 (Mobile IPv6): the home address. */
+	f.n = 14;
+	ip = ip6(&f, 43, 1, 0x10);
+	rt6(&f, 6, 2, 1, 1, 0x33);
+	tcp(&f, 1000, 80, 0x002);
+	ip6_end(&f, ip);
+	p = run("eth_ipv6_rt2_tcp", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(0x33), 6, 1000, 80);
+	/* ... with two addresses it is not a type 2 header: ignored. */
+	f.n = 14;
+	ip = ip6(&f, 43, 1, 0x10);
+	rt6(&f, 6, 2, 1, 2, 0x33);
+	tcp(&f, 1000, 80, 0x002);
+	ip6_end(&f, ip);
+	p = run("eth_ipv6_rt2_badlen", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(0x10), 6, 1000, 80);
+
+	/* Type 4 (SRH): Segment List[0] is the final segment. */
+	f.n = 14;
+	ip = ip6(&f, 43, 1, 0x10);
+	rt6(&f, 58, 4, 2, 3, 0x40);
+	p8(&f, 128);
+	p8(&f, 0);
+	p16(&f, 0);
+	p16(&f, 0x6ee);
+	p16(&f, 1);
+	ip6_end(&f, ip);
+	p = run("eth_ipv6_srh_icmp6", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(0x40), 58, 128, 0x6ee);
+
+	/* Unknown routing type 3 (RPL): the header's destination. */
+	f.b[14 + 40 + 2] = 3;
+	p = run("eth_ipv6_rt3", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(0x10), 58, 128, 0x6ee);
+
+	/* Two routing headers: the first one decides (RFC 8200 §4.1: at most one). */
+	f.n = 14;
+	ip = ip6(&f, 43, 1, 0x10);
+	rt6(&f, 43, 2, 1, 1, 0x50);
+	rt6(&f, 17, 2, 1, 1, 0x51);
+	u = udp(&f, 1, 2);
+	udp_end(&f, u);
+	ip6_end(&f, ip);
+	p = run("eth_ipv6_rt2_twice", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(0x50), 17, 1, 2);
+
+	/* A first fragment: the key has the final destination, the fragment id the header's. */
+	f.n = 14;
+	ip = ip6(&f, 43, 1, 0x10);
+	rt6(&f, 44, 0, 1, 1, 0x60);
+	p8(&f, 17);
+	p8(&f, 0);
+	p16(&f, 0x0001);
+	p32(&f, 77);
+	u = udp(&f, 9, 10);
+	pfill(&f, 16, 0);
+	udp_end(&f, u);
+	fix16(&f, u + 4, 1000);
+	ip6_end(&f, ip);
+	p = run("eth_ipv6_rt0_frag_first", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(0x60), 17, 9, 10);
+	CHECK(ADDR_EQ(p.frag.dst, a6(0x10)));
+	CHECK_EQ_U(p.flags, FC_PKTF_FRAG | FC_PKTF_FRAG_FIRST);
+}
+
+/* Destination options header: PadN(2), Home Address option (Opt Data Len `olen`), padding to 8n. */
+static void dst_home(struct fb *f, unsigned int nh, unsigned int olen, unsigned int last)
+{
+	p8(f, nh);
+	p8(f, 2);		/* 24 bytes */
+	p8(f, 1);
+	p8(f, 2);
+	p16(f, 0);
+	p8(f, 0xc9);
+	p8(f, olen);
+	paddr6(f, last);
+}
+
+static void test_ipv6_home_address(void)
+{
+	struct fb f = { .n = 0 };
+	struct fc_pkt p;
+	size_t ip, u;
+
+	eth(&f, 0x86dd);
+	ip = ip6(&f, 60, 0x10, 2);
+	dst_home(&f, 17, 16, 0x70);
+	u = udp(&f, 30000, 13000);
+	pfill(&f, 4, 0x58);
+	udp_end(&f, u);
+	ip6_end(&f, ip);
+	p = run("eth_ipv6_home_addr_udp", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(0x70), a6(2), 17, 30000, 13000);
+
+	/*
+	 * Opt Data Len must be 16 (RFC 6275 §6.3, as Zeek checks); a length-1
+	 * option (zeek-ipv6-mobility-dst-opts.pcap frame 3) names no address.
+	 */
+	f.b[14 + 40 + 7] = 1;
+	p = run("eth_ipv6_home_addr_len1", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(0x10), a6(2), 17, 30000, 13000);
+
+	/* An option running past its header ends the option walk only. */
+	f.b[14 + 40 + 6] = 0xca;
+	f.b[14 + 40 + 7] = 0x90;
+	p = run("eth_ipv6_dstopt_overrun", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(0x10), a6(2), 17, 30000, 13000);
+
+	/* Home address and type 2 routing header: both final endpoints. */
+	f.n = 14;
+	ip = ip6(&f, 43, 0x10, 2);
+	rt6(&f, 60, 2, 1, 1, 0x71);
+	dst_home(&f, 6, 16, 0x72);
+	tcp(&f, 1, 2, 0x12);
+	ip6_end(&f, ip);
+	p = run("eth_ipv6_rt2_home_tcp", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(0x72), a6(0x71), 6, 1, 2);
+
+	/*
+	 * A destination options header longer than the payload length, its
+	 * bytes present as Ethernet trailer (frame 2 of the same capture):
+	 * invalid, like Wireshark (malformed, no UDP) and Zeek
+	 * (invalid_IP_header_size). The home address does not rescue it.
+	 */
+	f.n = 14;
+	ip = ip6(&f, 60, 0x10, 2);
+	p8(&f, 17);
+	p8(&f, 4);		/* 40 bytes */
+	p8(&f, 1);
+	p8(&f, 0);
+	p8(&f, 0xc9);
+	p8(&f, 16);
+	paddr6(&f, 0x70);
+	p8(&f, 0xc9);
+	p8(&f, 16);
+	paddr6(&f, 0x70);
+	u = udp(&f, 30000, 13000);
+	pfill(&f, 4, 0x58);
+	udp_end(&f, u);
+	ip6_end(&f, ip);
+	fix16(&f, ip + 4, 36);
+	p = run_opts("eth_ipv6_home_addr_badlen", FC_LINKTYPE_ETHERNET, &f, SW_TRAILER);
+	CHECK_NF(p, FC_NF_BAD_IPV6_LEN);
+}
+
 static void test_ipv6_fragments(void)
 {
 	struct fb f = { .n = 0 };
@@ -1799,6 +2008,8 @@ int main(void)
 	RUN(test_ipv6_tcp);
 	RUN(test_ipv6_ext_chain);
 	RUN(test_ipv6_ext_limits);
+	RUN(test_ipv6_routing_final_dst);
+	RUN(test_ipv6_home_address);
 	RUN(test_ipv6_fragments);
 	RUN(test_ipv6_jumbo);
 	RUN(test_vlan);
