@@ -231,8 +231,8 @@ static int join(struct fc_afp *a, const struct fc_afp_opts *o, int ifindex, char
 		return fail(err, errlen, rc, "cannot bind to %s", o->ifname);
 	}
 	if (o->fanout_id >= 0) {
-		int arg = (o->fanout_id & 0xffff) |
-			  ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+		uint32_t arg = ((uint32_t)o->fanout_id & 0xffff) |
+			       ((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
 
 		if (setsockopt(a->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == -1) {
 			rc = -errno;
