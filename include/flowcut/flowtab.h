@@ -73,7 +73,11 @@ int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t
  */
 void fc_flowtab__expire(struct fc_flowtab *ft, uint64_t now_ns);
 
-/* End every flow with `reason` (FC_END_EOF or FC_END_SHUTDOWN). */
+/*
+ * End every open flow with `reason` (FC_END_EOF or FC_END_SHUTDOWN). Flows
+ * already closed by FIN/RST and waiting out their close grace keep `fin` /
+ * `rst`, so a record does not depend on where the input happened to stop.
+ */
 void fc_flowtab__flush(struct fc_flowtab *ft, enum fc_end_reason reason);
 
 const struct fc_flowtab_stats *fc_flowtab__stats(const struct fc_flowtab *ft);
