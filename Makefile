@@ -37,7 +37,7 @@ UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(UNIT_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 
 .SECONDARY:
-.PHONY: all test unit fuzz bench bench-data clean setup lint golden
+.PHONY: all test unit fuzz bench bench-live bench-data clean setup lint golden
 all: $(OPT_DIR)/flowcut $(addprefix $(OPT_DIR)/tests/,$(UNIT_NAMES)) \
 	$(SAN_DIR)/flowcut $(addprefix $(SAN_DIR)/tests/,$(UNIT_NAMES)) \
 	$(addprefix $(SAN_DIR)/tests/replay_,$(FUZZ_NAMES))
@@ -112,6 +112,10 @@ golden: $(OPT_DIR)/flowcut
 
 bench: $(OPT_DIR)/flowcut
 	bench/run.sh
+
+# Live capture over a veth pair against tcpdump and softflowd (root).
+bench-live: $(OPT_DIR)/flowcut
+	bench/live.sh
 
 setup:
 	scripts/setup.sh all

@@ -5,8 +5,8 @@
 set -euo pipefail
 
 PKGS_BUILD="build-essential pkg-config clang llvm libpcap-dev libclang-rt-14-dev libfuzzer-14-dev"
-PKGS_TEST="tshark tcpdump python3 iproute2 ethtool"
-PKGS_BENCH="softflowd nfdump argus-client argus-server time"
+PKGS_TEST="tshark tcpdump python3 iproute2 ethtool iputils-ping"
+PKGS_BENCH="softflowd nfdump argus-client argus-server time tcpreplay netsniff-ng"
 
 want="$PKGS_BUILD"
 case "${1:-all}" in
