@@ -27,7 +27,15 @@ void fc_engine__free(struct fc_engine *e);
 /* Account one frame. `filtered` frames are counted and go no further. */
 void fc_engine__frame(struct fc_engine *e, const struct fc_frame *f, bool filtered);
 
-/* Run timeouts up to now_ns (for live sources with no traffic). */
+/*
+ * Frames are decoded at once but accounted up to a dozen frames later (a
+ * prefetch pipeline); drain() accounts everything entered so far. tick() and
+ * finish() drain first, so callers only need drain() before reading flow
+ * counters mid-run.
+ */
+void fc_engine__drain(struct fc_engine *e);
+
+/* Drain, then run timeouts up to now_ns (for live sources with no traffic). */
 void fc_engine__tick(struct fc_engine *e, uint64_t now_ns);
 
 /* End of input: orphan pending fragments, end every flow with `reason`. */

@@ -68,6 +68,20 @@ void fc_flowtab__free(struct fc_flowtab *ft);
 int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns);
 
 /*
+ * Optional three-stage prefetch for callers that see packets a few at a
+ * time ahead of accounting them (the engine keeps a short pipeline): stage 1
+ * hashes the key and starts loading its bucket, stage 2 (a few packets
+ * later) starts loading the bucket's first entry, stage 3 its LRU neighbours;
+ * then fc_flowtab__update_hashed() with the hash from stage 1. Prefetching is
+ * only a hint: any table change in between is harmless.
+ */
+uint32_t fc_flowtab__prefetch_bucket(const struct fc_flowtab *ft, const struct fc_pkt *pkt);
+void fc_flowtab__prefetch_entry(const struct fc_flowtab *ft, uint32_t hash);
+void fc_flowtab__prefetch_lru(const struct fc_flowtab *ft, uint32_t hash);
+int fc_flowtab__update_hashed(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns,
+			      uint32_t hash);
+
+/*
  * End every flow idle at now_ns (per protocol idle timeout, TCP close grace)
  * with the matching end reason. Cost proportional to the flows ended.
  */

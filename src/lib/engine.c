@@ -15,13 +15,33 @@
 
 #define TICK_NS FC_NS_PER_SEC
 
+/*
+ * Decoded packets wait in a short ring before they are accounted, so that the
+ * flow-table memory they need is prefetched while later frames are decoded:
+ * stage 1 (bucket) as a packet enters, stage 2 (entry) STAGE_GAP packets
+ * later, stage 3 (LRU neighbours) another STAGE_GAP later, accounting after
+ * PIPE_DEPTH. On a table larger than the caches this hides most of the
+ * memory latency (see BENCHMARKS.md). Packets are always accounted in arrival
+ * order, and the ring is drained before timeouts run and at the end.
+ */
+#define STAGE_GAP 4
+#define PIPE_DEPTH (3 * STAGE_GAP)
+#define PIPE_SLOTS 16	/* power of two > PIPE_DEPTH */
+
+struct pipe_slot {
+	struct fc_pkt pkt;
+	uint64_t ts_ns;
+	uint32_t hash;
+};
+
 struct fc_engine {
 	struct fc_flowtab *ft;
 	struct fc_fragtab *frag;
 	struct fc_stats st;
 	uint64_t now_ns;
 	uint64_t next_tick_ns;
-	struct fc_pkt pkt;		/* scratch, reused for every frame */
+	uint64_t pipe_in, pipe_out;	/* packets entered / accounted */
+	struct pipe_slot pipe[PIPE_SLOTS];
 };
 
 struct fc_engine *fc_engine__new(const struct fc_engine_opts *opts)
@@ -57,8 +77,17 @@ void fc_engine__free(struct fc_engine *e)
 	free(e);
 }
 
+static void account(struct fc_engine *e, struct pipe_slot *sl);
+
+static void drain(struct fc_engine *e)
+{
+	while (e->pipe_out < e->pipe_in)
+		account(e, &e->pipe[e->pipe_out++ & (PIPE_SLOTS - 1)]);
+}
+
 static void run_timeouts(struct fc_engine *e)
 {
+	drain(e);
 	fc_flowtab__expire(e->ft, e->now_ns);
 	e->st.nonflow[FC_NF_FRAG_ORPHAN] += fc_fragtab__expire(e->frag, e->now_ns);
 	e->next_tick_ns = e->now_ns + TICK_NS;
@@ -68,6 +97,13 @@ static void account_flow(struct fc_engine *e, const struct fc_pkt *pkt, uint64_t
 {
 	fc_stats__count_flow_pkt(&e->st, pkt);
 	fc_flowtab__update(e->ft, pkt, ts_ns);
+}
+
+static void account_hashed(struct fc_engine *e, const struct fc_pkt *pkt, uint64_t ts_ns,
+			   uint32_t hash)
+{
+	fc_stats__count_flow_pkt(&e->st, pkt);
+	fc_flowtab__update_hashed(e->ft, pkt, ts_ns, hash);
 }
 
 /* First fragment: remember its flow, then count the later fragments that were
@@ -109,9 +145,42 @@ static void later_fragment(struct fc_engine *e, struct fc_pkt *pkt, uint64_t ts_
 	e->st.nonflow[FC_NF_FRAG_ORPHAN] += orphans;
 }
 
+static void account(struct fc_engine *e, struct pipe_slot *sl)
+{
+	struct fc_pkt *pkt = &sl->pkt;
+
+	switch (pkt->kind) {
+	case FC_PKT_FLOW:
+		if (pkt->flags & FC_PKTF_FRAG_FIRST)
+			first_fragment(e, pkt, sl->ts_ns);
+		else
+			account_hashed(e, pkt, sl->ts_ns, sl->hash);
+		break;
+	case FC_PKT_FRAG_LATER:
+		later_fragment(e, pkt, sl->ts_ns);
+		break;
+	default:
+		e->st.nonflow[pkt->nonflow < FC_NONFLOW__COUNT ? pkt->nonflow : FC_NF_NONIP]++;
+		break;
+	}
+}
+
+static void prefetch_stage(struct fc_engine *e, uint64_t n, int stage)
+{
+	struct pipe_slot *sl = &e->pipe[n & (PIPE_SLOTS - 1)];
+
+	if (sl->pkt.kind != FC_PKT_FLOW)
+		return;
+	if (stage == 2)
+		fc_flowtab__prefetch_entry(e->ft, sl->hash);
+	else
+		fc_flowtab__prefetch_lru(e->ft, sl->hash);
+}
+
 void fc_engine__frame(struct fc_engine *e, const struct fc_frame *f, bool filtered)
 {
-	struct fc_pkt *pkt = &e->pkt;
+	struct pipe_slot *sl;
+	uint64_t n;
 
 	fc_stats__count_frame(&e->st, f->linktype, f->caplen, f->wirelen, f->ts_ns);
 	if (f->ts_ns > e->now_ns) {
@@ -123,21 +192,18 @@ void fc_engine__frame(struct fc_engine *e, const struct fc_frame *f, bool filter
 		e->st.nonflow[FC_NF_FILTERED]++;
 		return;
 	}
-	fc_decode_frame(f->linktype, f->data, f->caplen, pkt);
-	switch (pkt->kind) {
-	case FC_PKT_FLOW:
-		if (pkt->flags & FC_PKTF_FRAG_FIRST)
-			first_fragment(e, pkt, f->ts_ns);
-		else
-			account_flow(e, pkt, f->ts_ns);
-		break;
-	case FC_PKT_FRAG_LATER:
-		later_fragment(e, pkt, f->ts_ns);
-		break;
-	default:
-		e->st.nonflow[pkt->nonflow < FC_NONFLOW__COUNT ? pkt->nonflow : FC_NF_NONIP]++;
-		break;
-	}
+	n = e->pipe_in++;
+	sl = &e->pipe[n & (PIPE_SLOTS - 1)];
+	fc_decode_frame(f->linktype, f->data, f->caplen, &sl->pkt);
+	sl->ts_ns = f->ts_ns;
+	if (sl->pkt.kind == FC_PKT_FLOW)
+		sl->hash = fc_flowtab__prefetch_bucket(e->ft, &sl->pkt);
+	if (n >= STAGE_GAP)
+		prefetch_stage(e, n - STAGE_GAP, 2);
+	if (n >= 2 * STAGE_GAP)
+		prefetch_stage(e, n - 2 * STAGE_GAP, 3);
+	if (e->pipe_in - e->pipe_out > PIPE_DEPTH)
+		account(e, &e->pipe[e->pipe_out++ & (PIPE_SLOTS - 1)]);
 }
 
 void fc_engine__tick(struct fc_engine *e, uint64_t now_ns)
@@ -147,8 +213,14 @@ void fc_engine__tick(struct fc_engine *e, uint64_t now_ns)
 	run_timeouts(e);
 }
 
+void fc_engine__drain(struct fc_engine *e)
+{
+	drain(e);
+}
+
 void fc_engine__finish(struct fc_engine *e, enum fc_end_reason reason)
 {
+	drain(e);
 	e->st.nonflow[FC_NF_FRAG_ORPHAN] += fc_fragtab__flush(e->frag);
 	fc_flowtab__flush(e->ft, reason);
 }

@@ -442,11 +442,60 @@ static inline int stale_reason(const struct fc_flowtab *ft, const struct flow *f
 	return f->cls == CLS_CLOSING ? (int)closed_reason(f) : FC_END_IDLE;
 }
 
+/* ---- prefetch pipeline ---------------------------------------------- */
+
+uint32_t fc_flowtab__prefetch_bucket(const struct fc_flowtab *ft, const struct fc_pkt *pkt)
+{
+	struct ckey k;
+	uint32_t h;
+
+	canon_key(ft, &pkt->key, &k);
+	h = key_hash(ft, &k);
+	__builtin_prefetch(&ft->buckets[h & ft->mask]);
+	return h;
+}
+
+void fc_flowtab__prefetch_entry(const struct fc_flowtab *ft, uint32_t hash)
+{
+	uint32_t i = ft->buckets[hash & ft->mask];
+
+	if (i) {
+		__builtin_prefetch(&ft->pool[i]);
+		__builtin_prefetch((const char *)&ft->pool[i] + 64, 1);
+	}
+}
+
+void fc_flowtab__prefetch_lru(const struct fc_flowtab *ft, uint32_t hash)
+{
+	uint32_t i = ft->buckets[hash & ft->mask];
+
+	/* The entry's LRU neighbours are written when it moves to the tail. */
+	if (i && ft->lru[ft->pool[i].cls].tail != i) {
+		__builtin_prefetch(&ft->pool[ft->pool[i].lprev], 1);
+		__builtin_prefetch(&ft->pool[ft->pool[i].lnext], 1);
+	}
+}
+
+static int update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns, uint32_t h,
+		  bool have_hash);
+
 int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns)
+{
+	return update(ft, pkt, ts_ns, 0, false);
+}
+
+int fc_flowtab__update_hashed(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns,
+			      uint32_t hash)
+{
+	return update(ft, pkt, ts_ns, hash, true);
+}
+
+static int update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns, uint32_t h,
+		  bool have_hash)
 {
 	struct ckey k;
 	struct flow *f;
-	uint32_t h, i;
+	uint32_t i;
 	uint16_t tflags = 0;
 	bool tcp;
 	int side, dir, why;
@@ -454,7 +503,8 @@ int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t
 	if (pkt->kind != FC_PKT_FLOW)
 		return -EINVAL;
 	side = canon_key(ft, &pkt->key, &k);
-	h = key_hash(ft, &k);
+	if (!have_hash)
+		h = key_hash(ft, &k);
 	tcp = ck_proto(&k) == PROTO_TCP && (pkt->flags & FC_PKTF_TCP);
 	if (tcp)
 		tflags = pkt->tcp_flags & 0x1ff;

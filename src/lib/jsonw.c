@@ -71,13 +71,15 @@ static void put_escaped(struct fc_jsonw *w, const char *s)
 	put_c(w, '"');
 }
 
+/* Member names are the program's own literals: JSON-safe, so not scanned. */
 static void put_key(struct fc_jsonw *w, const char *key)
 {
 	if (w->need_comma)
 		put_c(w, ',');
 	if (key) {
-		put_escaped(w, key);
-		put_c(w, ':');
+		put_c(w, '"');
+		fc_jsonw__raw(w, key, strlen(key));
+		fc_jsonw__raw(w, "\":", 2);
 	}
 	w->need_comma = true;
 }
@@ -130,6 +132,14 @@ void fc_jsonw__str(struct fc_jsonw *w, const char *key, const char *s)
 {
 	put_key(w, key);
 	put_escaped(w, s);
+}
+
+void fc_jsonw__str_plain(struct fc_jsonw *w, const char *key, const char *s, size_t n)
+{
+	put_key(w, key);
+	put_c(w, '"');
+	fc_jsonw__raw(w, s, n);
+	put_c(w, '"');
 }
 
 void fc_jsonw__bool(struct fc_jsonw *w, const char *key, bool v)

@@ -27,6 +27,9 @@ void fc_jsonw__arr_open(struct fc_jsonw *w, const char *key);
 void fc_jsonw__arr_close(struct fc_jsonw *w);
 void fc_jsonw__u64(struct fc_jsonw *w, const char *key, uint64_t v);
 void fc_jsonw__str(struct fc_jsonw *w, const char *key, const char *s);	/* escaped */
+/* For strings that are JSON-safe by construction (addresses, enum names,
+ * base64): copied without the escaping scan. */
+void fc_jsonw__str_plain(struct fc_jsonw *w, const char *key, const char *s, size_t n);
 void fc_jsonw__bool(struct fc_jsonw *w, const char *key, bool v);
 void fc_jsonw__null(struct fc_jsonw *w, const char *key);
 /* Epoch nanoseconds as seconds with 9 decimals: 1700000000.123456789 */

@@ -12,8 +12,32 @@
 #include "flowcut/record.h"
 #include "jsonw.h"
 
+/* Dotted quad without printf: a record has two or four of them. */
+static size_t ipv4_to_str(const uint8_t *b, char *out)
+{
+	char *p = out;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = '.';
+	}
+	p[-1] = '\0';
+	return (size_t)(p - 1 - out);
+}
+
 void fc_addr_to_str(const struct fc_addr *a, int family, char *buf, size_t cap)
 {
+	if (family != 6 && cap >= INET_ADDRSTRLEN) {
+		ipv4_to_str(a->b, buf);
+		return;
+	}
 	/* glibc's inet_ntop follows RFC 5952: lowercase, longest zero run
 	 * compressed, a single zero field left alone. */
 	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a->b, buf, (socklen_t)cap) && cap)
@@ -25,13 +49,18 @@ static void put_addr(struct fc_jsonw *w, const char *key, const struct fc_addr *
 	char s[INET6_ADDRSTRLEN];
 
 	fc_addr_to_str(a, family, s, sizeof(s));
-	fc_jsonw__str(w, key, s);
+	fc_jsonw__str_plain(w, key, s, strlen(s));
+}
+
+static void put_name(struct fc_jsonw *w, const char *key, const char *s)
+{
+	fc_jsonw__str_plain(w, key, s, strlen(s));
 }
 
 static void put_tunnel(struct fc_jsonw *w, const struct fc_flow_rec *rec)
 {
 	fc_jsonw__obj_open(w, "tunnel");
-	fc_jsonw__str(w, "type", fc_tunnel_type_name(rec->tunnel.type));
+	put_name(w, "type", fc_tunnel_type_name(rec->tunnel.type));
 	fc_jsonw__u64(w, "id", rec->tunnel_id);
 	put_addr(w, "src", &rec->tunnel.src, rec->tunnel.family);
 	put_addr(w, "dst", &rec->tunnel.dst, rec->tunnel.family);
@@ -80,11 +109,11 @@ int fc_record_to_json(const struct fc_flow_rec *rec, char *buf, size_t cap)
 	if (is_tcp) {
 		fc_jsonw__u64(&w, "tcp_flags", rec->tcp_flags);
 		fc_jsonw__u64(&w, "rtcp_flags", rec->rtcp_flags);
-		fc_jsonw__str(&w, "state", fc_tcp_state_name(rec->tcp_state));
-		fc_jsonw__str(&w, "history", rec->history);
+		put_name(&w, "state", fc_tcp_state_name(rec->tcp_state));
+		put_name(&w, "history", rec->history);
 	}
-	fc_jsonw__str(&w, "end_reason", fc_end_reason_name(rec->end_reason));
-	fc_jsonw__str(&w, "community_id", rec->community_id);
+	put_name(&w, "end_reason", fc_end_reason_name(rec->end_reason));
+	put_name(&w, "community_id", rec->community_id);
 	if (rec->bypass.start_ns)
 		put_bypass(&w, &rec->bypass);
 	fc_jsonw__obj_close(&w);

@@ -129,6 +129,9 @@ struct fc_pcap_src *fc_pcap_src__open(const char *path, const char *filter, char
 		free(src);
 		return NULL;
 	}
+	/* libpcap reads records through this FILE: a 1 MiB buffer instead of
+	 * the 4 KiB default cuts the read(2) calls 256-fold (BENCHMARKS.md). */
+	setvbuf(fp, NULL, _IOFBF, 1 << 20);
 	if (fstat(fileno(fp), &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			snprintf(err, errlen, "is a directory");

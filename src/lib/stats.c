@@ -22,14 +22,13 @@ static const char *const proto_slot_name[FC_PS__COUNT] = {
 	[FC_PS_OTHER] = "other",
 };
 
+/* Bucket k >= 1 holds 20*2^(k-1) .. 20*2^k - 1 bytes: the bit width of len/20. */
 static unsigned size_bucket(uint32_t len)
 {
-	unsigned i;
+	uint32_t q = len / 20;
+	unsigned b = q ? 32 - (unsigned)__builtin_clz(q) : 0;
 
-	for (i = 0; i < FC_SIZE_BUCKETS - 1; i++)
-		if (len <= size_bucket_max[i])
-			return i;
-	return FC_SIZE_BUCKETS - 1;
+	return b < FC_SIZE_BUCKETS ? b : FC_SIZE_BUCKETS - 1;
 }
 
 static void count_linktype(struct fc_stats *st, int linktype)

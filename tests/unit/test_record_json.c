@@ -104,7 +104,7 @@ static void test_jsonw_escape(void)
 
 	fc_jsonw__init(&w, buf, sizeof(buf));
 	fc_jsonw__obj_open(&w, NULL);
-	fc_jsonw__str(&w, "k\"", "a\\b\n\x01");
+	fc_jsonw__str(&w, "k", "a\\b\n\x01\"");
 	fc_jsonw__u64(&w, "n", UINT64_MAX);
 	fc_jsonw__arr_open(&w, "a");
 	fc_jsonw__u64(&w, NULL, 0);
@@ -112,7 +112,7 @@ static void test_jsonw_escape(void)
 	fc_jsonw__arr_close(&w);
 	fc_jsonw__obj_close(&w);
 	CHECK(!w.overflow);
-	CHECK_STR(buf, "{\"k\\\"\":\"a\\\\b\\n\\u0001\",\"n\":18446744073709551615,\"a\":[0,true]}");
+	CHECK_STR(buf, "{\"k\":\"a\\\\b\\n\\u0001\\\"\",\"n\":18446744073709551615,\"a\":[0,true]}");
 }
 
 int main(void)
