@@ -28,6 +28,10 @@ HDRS := $(wildcard include/flowcut/*.h src/lib/*.h src/cli/*.h tests/unit/*.h)
 OPT_DIR := build
 SAN_DIR := build/asan
 
+# Sinks register themselves from constructors, so every library object must be
+# linked even when nothing references it by name.
+link_lib = $(filter %.o,$^) -Wl,--whole-archive $(filter %.a,$^) -Wl,--no-whole-archive
+
 opt_obj = $(patsubst %.c,$(OPT_DIR)/obj/%.o,$(1))
 san_obj = $(patsubst %.c,$(SAN_DIR)/obj/%.o,$(1))
 
@@ -69,21 +73,21 @@ $(SAN_DIR)/obj/version.o: src/cli/version.c FORCE
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(VERSION_DEFS) -c $< -o $@
 
 $(OPT_DIR)/flowcut: $(call opt_obj,$(filter-out src/cli/version.c,$(CLI_SRCS))) $(OPT_DIR)/obj/version.o $(OPT_LIB)
-	$(CC) $(OPT_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(OPT_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
 $(SAN_DIR)/flowcut: $(call san_obj,$(filter-out src/cli/version.c,$(CLI_SRCS))) $(SAN_DIR)/obj/version.o $(SAN_LIB)
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(SAN_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
 
 $(OPT_DIR)/tests/%: $(OPT_DIR)/obj/tests/unit/%.o $(OPT_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(OPT_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
 $(SAN_DIR)/tests/%: $(SAN_DIR)/obj/tests/unit/%.o $(SAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(SAN_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
 
 # Fuzz targets: a replay main() under gcc+ASan for `make test`, libFuzzer under clang for `make fuzz`.
 $(SAN_DIR)/tests/replay_%: $(SAN_DIR)/obj/tests/fuzz/%.o $(SAN_DIR)/obj/tests/fuzz/replay_main.o $(SAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(SAN_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
 $(SAN_DIR)/obj/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
 	@mkdir -p $(dir $@)
 	@echo "  CC-SAN  $<"
