@@ -4,7 +4,7 @@
 # Idempotent: packages already present are skipped by apt-get.
 set -euo pipefail
 
-PKGS_BUILD="build-essential pkg-config clang llvm libpcap-dev libclang-rt-14-dev libfuzzer-14-dev"
+PKGS_BUILD="build-essential pkg-config clang llvm libpcap-dev libsqlite3-dev libclang-rt-14-dev libfuzzer-14-dev"
 PKGS_TEST="tshark tcpdump python3 iproute2 ethtool iputils-ping"
 PKGS_BENCH="softflowd nfdump argus-client argus-server time tcpreplay netsniff-ng"
 
@@ -26,6 +26,8 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
-$SUDO apt-get update -qq
+# Wait for a dpkg lock held by another apt run instead of failing at once.
+APT_LOCK="-o DPkg::Lock::Timeout=600"
+$SUDO apt-get $APT_LOCK update -qq
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+$SUDO apt-get $APT_LOCK install -y -qq --no-install-recommends $missing
