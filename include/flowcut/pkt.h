@@ -101,6 +101,10 @@ enum fc_tunnel_type {
 	FC_TUN_VXLAN,		/* VXLAN, UDP 4789 (RFC 7348) */
 	FC_TUN_GENEVE,		/* Geneve, UDP 6081 (RFC 8926) */
 	FC_TUN_IPIP,		/* IPv4/IPv6 in IPv4/IPv6 (protocols 4, 41) */
+	FC_TUN_GTPU,		/* GTPv1-U G-PDU, UDP 2152 (3GPP TS 29.281); id = TEID */
+	FC_TUN_GRE_UDP,		/* GRE-in-UDP, UDP 4754 (RFC 8086); id = GRE key */
+	FC_TUN_MPLS_UDP,	/* MPLS-in-UDP, UDP 6635 (RFC 7510) */
+	FC_TUN_TEREDO,		/* Teredo IPv6 over UDP 3544 (RFC 4380) */
 	FC_TUN__COUNT
 };
 

@@ -4,7 +4,8 @@
  * picks the link-layer decoder for the link type and turns the returned
  * reason into the packet's kind. The per-layer work lives in decode_l2.c
  * (link layers), decode_ip.c (IPv4/IPv6), decode_l4.c (ports, TCP state,
- * ICMP) and decode_tunnel.c (GRE, ERSPAN, VXLAN, Geneve, IP-in-IP).
+ * ICMP) and decode_tunnel.c (GRE, ERSPAN, IP-in-IP and the UDP tunnels:
+ * VXLAN, Geneve, GTP-U, GRE-in-UDP, MPLS-in-UDP, Teredo).
  *
  * Pure: no allocation, no I/O, no globals. Cost is a few nanoseconds for
  * Ethernet/IPv4/TCP; the Ethernet case is tested first.

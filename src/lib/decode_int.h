@@ -42,8 +42,12 @@
 #define FC_IPPROTO_ICMPV6 58
 #define FC_IPPROTO_SCTP 132
 
+#define FC_UDP_GTPU 2152
+#define FC_UDP_TEREDO 3544
+#define FC_UDP_GRE 4754
 #define FC_UDP_VXLAN 4789
 #define FC_UDP_GENEVE 6081
+#define FC_UDP_MPLS 6635
 
 struct fc_dec {
 	struct fc_pkt *pkt;
@@ -80,10 +84,37 @@ enum fc_nonflow fc_dec_ipv6(struct fc_dec *d, struct fc_cursor c);
 enum fc_nonflow fc_dec_l4(struct fc_dec *d, uint8_t proto, struct fc_cursor c, uint32_t l4_len,
 			  bool tunnels);
 
-/* decode_tunnel.c: c starts at the tunnel header (after the UDP header for VXLAN/Geneve). */
+/* decode_tunnel.c: c starts at the tunnel header. */
 void fc_dec_gre(struct fc_dec *d, struct fc_cursor c);
-void fc_dec_vxlan(struct fc_dec *d, struct fc_cursor c);
-void fc_dec_geneve(struct fc_dec *d, struct fc_cursor c);
 void fc_dec_ipip(struct fc_dec *d, struct fc_cursor c, uint8_t proto);
+
+/*
+ * A UDP port one of the UDP tunnels below is known by: destination port
+ * 4789, 6081, 2152, 4754 or 6635, or Teredo's 3544 on either side. Cheap:
+ * called for every unfragmented UDP packet.
+ */
+static inline bool fc_udp_tunnel_port(uint16_t sport, uint16_t dport)
+{
+	switch (dport) {
+	case FC_UDP_GTPU:
+	case FC_UDP_TEREDO:
+	case FC_UDP_GRE:
+	case FC_UDP_VXLAN:
+	case FC_UDP_GENEVE:
+	case FC_UDP_MPLS:
+		return true;
+	default:
+		return sport == FC_UDP_TEREDO;
+	}
+}
+
+/*
+ * decode_tunnel.c: the UDP tunnel named by the ports (fc_udp_tunnel_port()
+ * was true). c is the UDP payload, narrowed to the UDP length; len is the
+ * payload length the UDP and IP headers announce (c may be shorter when the
+ * capture was cut).
+ */
+void fc_dec_udp_tunnel(struct fc_dec *d, uint16_t sport, uint16_t dport, struct fc_cursor c,
+		       uint32_t len);
 
 #endif

@@ -3,7 +3,8 @@
  * decode_l4.c - the transport layer of the flow key: TCP, UDP and SCTP
  * ports, TCP flags/sequence numbers, ICMP and ICMPv6 type/code with the
  * request/reply normalisation that lets both directions meet in one flow,
- * and the hand-off to tunnel decoders (GRE, VXLAN, Geneve, IP-in-IP).
+ * and the hand-off to tunnel decoders (GRE, IP-in-IP and the UDP tunnels:
+ * VXLAN, Geneve, GTP-U, GRE-in-UDP, MPLS-in-UDP, Teredo).
  *
  * Snaplen rule: as long as the first 4 bytes (the ports) are there, the
  * packet is a flow packet; a header cut after that sets FC_PKTF_L4_TRUNC.
@@ -63,6 +64,28 @@ static inline enum fc_nonflow dec_tcp(struct fc_pkt *pkt, struct fc_cursor c, ui
 }
 
 /*
+ * Hand the payload of a UDP packet on a tunnel port (header checked by
+ * dec_udp()) to decode_tunnel.c. Out of line so that dec_udp() keeps its
+ * few registers: most UDP packets never come here. Returns FC_NF_NONE.
+ */
+static __attribute__((noinline)) enum fc_nonflow udp_tunnel(struct fc_dec *d, struct fc_cursor c,
+							     uint32_t l4_len)
+{
+	const uint8_t *h = fc_pull(&c, UDP_HDR_LEN);
+	uint16_t ulen = fc_load_be16(h + 4);
+	/* The payload length: the smaller of what UDP and IP announce. */
+	uint32_t len = l4_len > UDP_HDR_LEN ? l4_len - UDP_HDR_LEN : 0;
+
+	if (ulen != 0) {
+		fc_narrow(&c, ulen - UDP_HDR_LEN);
+		if (ulen < l4_len)
+			len = ulen - UDP_HDR_LEN;
+	}
+	fc_dec_udp_tunnel(d, fc_load_be16(h), fc_load_be16(h + 2), c, len);
+	return FC_NF_NONE;
+}
+
+/*
  * RFC 768 - UDP header. Length 0 is allowed (RFC 2675 jumbograms, GSO).
  *
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -96,17 +119,9 @@ static inline enum fc_nonflow dec_udp(struct fc_dec *d, struct fc_cursor c, uint
 	if (unlikely(left < l4_len))
 		pkt->flags |= FC_PKTF_L4_TRUNC;
 
-	if (unlikely(tunnels) &&
-	    (pkt->key.dport == FC_UDP_VXLAN || pkt->key.dport == FC_UDP_GENEVE) &&
-	    d->tun_depth < FC_TUNNEL_MAX_DEPTH) {
-		fc_pull(&c, UDP_HDR_LEN);
-		if (ulen != 0)
-			fc_narrow(&c, ulen - UDP_HDR_LEN);
-		if (pkt->key.dport == FC_UDP_VXLAN)
-			fc_dec_vxlan(d, c);
-		else
-			fc_dec_geneve(d, c);
-	}
+	if (unlikely(tunnels) && fc_udp_tunnel_port(pkt->key.sport, pkt->key.dport) &&
+	    d->tun_depth < FC_TUNNEL_MAX_DEPTH)
+		return udp_tunnel(d, c, l4_len);	/* a tail call: nothing to keep */
 	return FC_NF_NONE;
 }
 

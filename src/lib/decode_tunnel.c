@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * decode_tunnel.c - following a flow into tunnels: GRE (v0 and PPTP's v1),
- * ERSPAN II/III, VXLAN, Geneve and IP-in-IP (protocols 4 and 41).
+ * ERSPAN II/III, IP-in-IP (protocols 4 and 41) and the UDP tunnels: VXLAN,
+ * Geneve, GTP-U, GRE-in-UDP, MPLS-in-UDP and Teredo.
  *
  * Fail open: the outer packet has been fully decoded as a flow (GRE, UDP
  * 4789, ...) before a tunnel decoder runs. The inner packet is decoded into
@@ -24,6 +25,18 @@
 #define GRE_PROTO_ERSPAN3 0x22eb
 
 #define VXLAN_I 0x08
+
+#define GTP_VERSION_1 0x20	/* version 1 in the top three bits */
+#define GTP_PT 0x10		/* protocol type GTP (not GTP') */
+#define GTP_E 0x04
+#define GTP_S 0x02
+#define GTP_PN 0x01
+#define GTP_GPDU 0xff
+#define GTP_EXT_MAX 16		/* extension headers followed in one GTP-U header */
+
+#define TEREDO_ORIGIN 0x0000
+#define TEREDO_AUTH 0x0001
+#define IPV6_NONXT 59
 
 enum inner {
 	INNER_ETHER,		/* an Ethernet frame */
@@ -149,7 +162,7 @@ static void dec_erspan(struct fc_dec *d, struct fc_cursor c, uint16_t proto, boo
  * |  Sequence Number (Optional)  |  Acknowledgment Number (Opt.)  |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  */
-void fc_dec_gre(struct fc_dec *d, struct fc_cursor c)
+static void dec_gre(struct fc_dec *d, struct fc_cursor c, uint8_t type)
 {
 	const uint8_t *h = fc_pull(&c, 4);
 	uint16_t flags, proto;
@@ -163,7 +176,9 @@ void fc_dec_gre(struct fc_dec *d, struct fc_cursor c)
 	if ((flags & GRE_VER_MASK) == 1) {
 		uint16_t plen;
 
-		if (proto != GRE_PROTO_PPP || !(flags & GRE_K) || (flags & (GRE_C | GRE_R)))
+		/* (RFC 8086 carries version 0 only) */
+		if (type != FC_TUN_GRE || proto != GRE_PROTO_PPP || !(flags & GRE_K) ||
+		    (flags & (GRE_C | GRE_R)))
 			return;
 		h = fc_pull(&c, 4);
 		if (!h)
@@ -175,7 +190,7 @@ void fc_dec_gre(struct fc_dec *d, struct fc_cursor c)
 		if ((flags & GRE_V1_A) && !fc_pull(&c, 4))
 			return;
 		fc_narrow(&c, plen);
-		try_inner(d, c, INNER_PPP, 0, FC_TUN_GRE, key);
+		try_inner(d, c, INNER_PPP, 0, type, key);
 		return;
 	}
 	if ((flags & GRE_VER_MASK) != 0 || (flags & GRE_R))
@@ -193,7 +208,7 @@ void fc_dec_gre(struct fc_dec *d, struct fc_cursor c)
 
 	switch (proto) {
 	case FC_ETH_TEB:
-		try_inner(d, c, INNER_ETHER, 0, FC_TUN_GRE, key);
+		try_inner(d, c, INNER_ETHER, 0, type, key);
 		break;
 	case GRE_PROTO_ERSPAN2:
 	case GRE_PROTO_ERSPAN3:
@@ -203,11 +218,16 @@ void fc_dec_gre(struct fc_dec *d, struct fc_cursor c)
 	case FC_ETH_IPV6:
 	case FC_ETH_MPLS:
 	case FC_ETH_MPLS_MC:
-		try_inner(d, c, INNER_ETHERTYPE, proto, FC_TUN_GRE, key);
+		try_inner(d, c, INNER_ETHERTYPE, proto, type, key);
 		break;
 	default:	/* keepalives, CDP, NHRP, WCCP, ...: stay the GRE flow */
 		break;
 	}
+}
+
+void fc_dec_gre(struct fc_dec *d, struct fc_cursor c)
+{
+	dec_gre(d, c, FC_TUN_GRE);
 }
 
 /*
@@ -220,7 +240,7 @@ void fc_dec_gre(struct fc_dec *d, struct fc_cursor c)
  * |                VXLAN Network Identifier (VNI) |   Reserved    |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  */
-void fc_dec_vxlan(struct fc_dec *d, struct fc_cursor c)
+static void dec_vxlan(struct fc_dec *d, struct fc_cursor c)
 {
 	const uint8_t *h = fc_pull(&c, 8);
 
@@ -241,7 +261,7 @@ void fc_dec_vxlan(struct fc_dec *d, struct fc_cursor c)
  * |                    Variable-Length Options                    |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  */
-void fc_dec_geneve(struct fc_dec *d, struct fc_cursor c)
+static void dec_geneve(struct fc_dec *d, struct fc_cursor c)
 {
 	const uint8_t *h = fc_pull(&c, 8);
 	uint16_t proto;
@@ -268,4 +288,145 @@ void fc_dec_ipip(struct fc_dec *d, struct fc_cursor c, uint8_t proto)
 {
 	try_inner(d, c, INNER_ETHERTYPE, proto == FC_IPPROTO_IPIP ? FC_ETH_IPV4 : FC_ETH_IPV6,
 		  FC_TUN_IPIP, 0);
+}
+
+/*
+ * 3GPP TS 29.281 §5.1 - GTPv1-U header (UDP destination port 2152). Length
+ * counts the octets after the first 8. When any of E, S, PN is set the
+ * next 4 octets are present; with E a chain of extension headers follows,
+ * each Length * 4 octets ending in the next type (0: none). Only a G-PDU
+ * (message type 255) carries a user packet (T-PDU: IPv4 or IPv6); echo,
+ * error indication, end marker, ... stay the outer flow. The TEID names the
+ * tunnel.
+ *
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |Ver=1|PT|*|E|S|PN| Message Type  |            Length             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                 Tunnel Endpoint Identifier                    |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |       Sequence Number         | N-PDU Number  | Next Ext Type |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * Extension header (§5.2.1):
+ * +---------------+----------------------------+----------------+
+ * | Length (4n)   |  Content ...               | Next Ext Type  |
+ * +---------------+----------------------------+----------------+
+ */
+static void dec_gtpu(struct fc_dec *d, struct fc_cursor c)
+{
+	const uint8_t *h = fc_pull(&c, 8);
+	const uint8_t *o;
+	uint8_t next;
+	int i;
+
+	if (!h || (h[0] & 0xf0) != (GTP_VERSION_1 | GTP_PT) || h[1] != GTP_GPDU)
+		return;
+	fc_narrow(&c, fc_load_be16(h + 2));
+	if (h[0] & (GTP_E | GTP_S | GTP_PN)) {
+		o = fc_pull(&c, 4);
+		if (!o)
+			return;
+		next = (h[0] & GTP_E) ? o[3] : 0;
+		for (i = 0; next != 0; i++) {
+			if (i >= GTP_EXT_MAX)
+				return;
+			o = fc_peek(&c, 1);
+			if (!o || o[0] == 0)	/* length 0 would never advance */
+				return;
+			o = fc_pull(&c, o[0] * 4u);
+			if (!o)
+				return;
+			next = o[o[0] * 4u - 1];
+		}
+	}
+	try_inner(d, c, INNER_IP, 0, FC_TUN_GTPU, fc_load_be32(h + 4));
+}
+
+/*
+ * RFC 4380 §5.1.1 - Teredo (UDP port 3544 on either side): an optional
+ * authentication indicator, an optional origin indication, then an IPv6
+ * packet. Port 3544 alone is weak evidence, so the IPv6 header must hold
+ * up: version 6 and a payload length that accounts for exactly the rest of
+ * the UDP payload (as Zeek checks). A bubble (No Next Header, payload
+ * length 0) may carry trailing bytes. Anything else is the outer UDP flow.
+ *
+ * Authentication indicator:
+ * +-------------+-------------+-------------+-------------+
+ * |  0x00       | 0x01        | ID-len      |  AU-len     |
+ * +-------------+-------------+-------------+-------------+
+ * |  Client identifier (ID-len octets)                    |
+ * |  Authentication value (AU-len octets)                 |
+ * |  Nonce (8 octets)                                     |
+ * +-------------+-------------+-------------+-------------+
+ * | Confirmation|
+ * +-------------+
+ *
+ * Origin indication:
+ * +-------------+-------------+-------------+-------------+
+ * |  0x00       | 0x00        | Origin port # (obfuscated)|
+ * +-------------+-------------+-------------+-------------+
+ * |  Origin IPv4 address (obfuscated)                     |
+ * +-------------+-------------+-------------+-------------+
+ */
+static void dec_teredo(struct fc_dec *d, struct fc_cursor c, uint32_t len)
+{
+	const uint8_t *h = fc_peek(&c, 2);
+	uint32_t plen, skip;
+
+	if (h && fc_load_be16(h) == TEREDO_AUTH) {
+		h = fc_pull(&c, 4);
+		if (!h)
+			return;
+		skip = h[2] + h[3] + 9u;
+		if (!fc_pull(&c, skip) || len < 4 + skip)
+			return;
+		len -= 4 + skip;
+		h = fc_peek(&c, 2);
+	}
+	if (h && fc_load_be16(h) == TEREDO_ORIGIN) {
+		if (!fc_pull(&c, 8) || len < 8)
+			return;
+		len -= 8;
+	}
+	h = fc_peek(&c, 40);
+	if (!h || (h[0] >> 4) != 6 || len < 40)
+		return;
+	plen = fc_load_be16(h + 4);
+	if (40 + plen != len && !(plen == 0 && h[6] == IPV6_NONXT))
+		return;
+	try_inner(d, c, INNER_ETHERTYPE, FC_ETH_IPV6, FC_TUN_TEREDO, 0);
+}
+
+/*
+ * The UDP tunnels, by port:
+ *  - VXLAN 4789, Geneve 6081 (above);
+ *  - GTP-U 2152 (above);
+ *  - RFC 8086 GRE-in-UDP 4754: a GRE header (version 0) right after UDP;
+ *  - RFC 7510 MPLS-in-UDP 6635: an MPLS label stack right after UDP;
+ *  - Teredo 3544 either side (above).
+ */
+void fc_dec_udp_tunnel(struct fc_dec *d, uint16_t sport, uint16_t dport, struct fc_cursor c,
+		       uint32_t len)
+{
+	switch (dport) {
+	case FC_UDP_VXLAN:
+		dec_vxlan(d, c);
+		return;
+	case FC_UDP_GENEVE:
+		dec_geneve(d, c);
+		return;
+	case FC_UDP_GTPU:
+		dec_gtpu(d, c);
+		return;
+	case FC_UDP_GRE:
+		dec_gre(d, c, FC_TUN_GRE_UDP);
+		return;
+	case FC_UDP_MPLS:
+		try_inner(d, c, INNER_ETHERTYPE, FC_ETH_MPLS, FC_TUN_MPLS_UDP, 0);
+		return;
+	default:
+		break;
+	}
+	if (sport == FC_UDP_TEREDO || dport == FC_UDP_TEREDO)
+		dec_teredo(d, c, len);
 }

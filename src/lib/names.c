@@ -76,6 +76,8 @@ const char *fc_tunnel_type_name(enum fc_tunnel_type t)
 	static const char *const names[FC_TUN__COUNT] = {
 		[FC_TUN_NONE] = "none",	    [FC_TUN_GRE] = "gre",	[FC_TUN_ERSPAN] = "erspan",
 		[FC_TUN_VXLAN] = "vxlan",   [FC_TUN_GENEVE] = "geneve", [FC_TUN_IPIP] = "ipip",
+		[FC_TUN_GTPU] = "gtpu",	    [FC_TUN_GRE_UDP] = "gre_udp",
+		[FC_TUN_MPLS_UDP] = "mpls_udp", [FC_TUN_TEREDO] = "teredo",
 	};
 	if ((unsigned)t >= FC_TUN__COUNT)
 		return "unknown";

@@ -1921,6 +1921,344 @@ static void test_ipip(void)
 	CHECK_TUN(p, FC_TUN_IPIP, FC_TUNNEL_MAX_DEPTH, 0, OA + 3, OB + 3);
 }
 
+/* GTPv1-U header: flags, message type, length fixed up by gtp_end(), TEID. */
+static size_t gtp(struct fb *f, unsigned int flags, unsigned int type, uint32_t teid)
+{
+	size_t at = f->n;
+
+	p8(f, flags);
+	p8(f, type);
+	p16(f, 0);
+	p32(f, teid);
+	return at;
+}
+
+static void gtp_end(struct fb *f, size_t at)
+{
+	fix16(f, at + 2, (unsigned int)(f->n - at - 8));
+}
+
+static void test_gtpu(void)
+{
+	struct fb f = { .n = 0 };
+	struct fc_pkt p;
+	size_t ip, u, g, ip2;
+	int i;
+
+	/* G-PDU, no optional fields, carrying IPv4/TCP. */
+	eth(&f, 0x0800);
+	ip = ip4(&f, 17, OA, OB);
+	u = udp(&f, 2152, 2152);
+	g = gtp(&f, 0x30, 0xff, 0x01020304);
+	ip4_tcp(&f, A, B, 1923, 80, 20);
+	gtp_end(&f, g);
+	udp_end(&f, u);
+	ip4_end(&f, ip);
+	p = run("eth_gtpu_ipv4_tcp", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(A), a4(B), 6, 1923, 80);
+	CHECK_TUN(p, FC_TUN_GTPU, 1, 0x01020304, OA, OB);
+	CHECK_EQ_U(p.ip_bytes, 60);
+	CHECK_EQ_U(p.flags, FC_PKTF_TUNNEL | FC_PKTF_TCP);
+
+	/* Echo request (type 1): the outer UDP flow. */
+	f.b[14 + 20 + 8 + 1] = 1;
+	p = run("eth_gtpu_echo", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 2152, 2152);
+	CHECK_EQ_U(p.flags, 0);
+	/* GTP' (PT 0) and version 2: the outer flow. */
+	f.b[14 + 20 + 8 + 1] = 0xff;
+	f.b[14 + 20 + 8] = 0x20;
+	p = run("eth_gtpu_prime", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 2152, 2152);
+	f.b[14 + 20 + 8] = 0x50;
+	p = run("eth_gtpu_v2", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 2152, 2152);
+
+	/* S and E: sequence number, then two extension headers, then IPv6/UDP. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	ip = ip4(&f, 17, OA, OB);
+	u = udp(&f, 40000, 2152);
+	g = gtp(&f, 0x36, 0xff, 7);
+	p16(&f, 99);		/* sequence */
+	p8(&f, 0);		/* N-PDU */
+	p8(&f, 0x85);		/* next: PDU session container */
+	p8(&f, 1);
+	p16(&f, 0x0009);
+	p8(&f, 0x40);		/* next: another */
+	p8(&f, 2);
+	pfill(&f, 6, 0);
+	p8(&f, 0);		/* end of chain */
+	ip2 = ip6(&f, 17, 1, 2);
+	{
+		size_t u2 = udp(&f, 5353, 5353);
+
+		pfill(&f, 12, 0);
+		udp_end(&f, u2);
+	}
+	ip6_end(&f, ip2);
+	gtp_end(&f, g);
+	udp_end(&f, u);
+	ip4_end(&f, ip);
+	p = run("eth_gtpu_ext_ipv6_udp", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(2), 17, 5353, 5353);
+	CHECK_TUN(p, FC_TUN_GTPU, 1, 7, OA, OB);
+
+	/* An extension header of length 0 would not advance: the outer flow. */
+	f.b[14 + 20 + 8 + 12] = 0;
+	p = run("eth_gtpu_ext_len0", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 40000, 2152);
+	CHECK_EQ_U(p.flags, 0);
+	/* Without E the next-type octet is ignored. */
+	f.b[14 + 20 + 8] = 0x32;
+	f.b[14 + 20 + 8 + 11] = 0;
+	f.n = 14 + 20 + 8;
+	g = gtp(&f, 0x32, 0xff, 8);
+	p32(&f, 0x000000ff);	/* sequence, N-PDU, next type (ignored) */
+	ip4_tcp(&f, A, B, 1, 2, 0);
+	gtp_end(&f, g);
+	udp_end(&f, 14 + 20);
+	ip4_end(&f, 14);
+	p = run("eth_gtpu_seq_only", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(A), a4(B), 6, 1, 2);
+	CHECK_TUN(p, FC_TUN_GTPU, 1, 8, OA, OB);
+
+	/* More than GTP_EXT_MAX (16) extension headers: the outer flow. */
+	f.n = 14 + 20 + 8;
+	g = gtp(&f, 0x34, 0xff, 9);
+	p32(&f, 0x00000085);
+	for (i = 0; i < 17; i++) {
+		p8(&f, 1);
+		p16(&f, 0);
+		p8(&f, 0x85);
+	}
+	ip4_tcp(&f, A, B, 1, 2, 0);
+	gtp_end(&f, g);
+	udp_end(&f, 14 + 20);
+	ip4_end(&f, 14);
+	p = run("eth_gtpu_ext_too_many", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 40000, 2152);
+	CHECK_EQ_U(p.flags, 0);
+
+	/* A first fragment of the outer packet holds GTP but is not followed. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	ip = ip4(&f, 17, OA, OB);
+	fix16(&f, ip + 6, 0x2000);
+	u = udp(&f, 2152, 2152);
+	g = gtp(&f, 0x30, 0xff, 1);
+	ip4_tcp(&f, A, B, 1, 2, 100);
+	gtp_end(&f, g);
+	udp_end(&f, u);
+	ip4_end(&f, ip);
+	p = run("eth_gtpu_outer_frag", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 2152, 2152);
+	CHECK_EQ_U(p.flags, FC_PKTF_FRAG | FC_PKTF_FRAG_FIRST);
+}
+
+static void test_gre_mpls_udp(void)
+{
+	struct fb f = { .n = 0 };
+	struct fc_pkt p;
+	size_t ip, u;
+
+	/* RFC 8086 GRE-in-UDP with a key, carrying IPv4/UDP. */
+	eth(&f, 0x0800);
+	ip = ip4(&f, 17, OA, OB);
+	u = udp(&f, 50279, 4754);
+	p16(&f, 0x2000);
+	p16(&f, 0x0800);
+	p32(&f, 0x77);
+	{
+		size_t ip2 = ip4(&f, 17, A, B);
+		size_t u2 = udp(&f, 51714, 53);
+
+		pfill(&f, 26, 0);
+		udp_end(&f, u2);
+		ip4_end(&f, ip2);
+	}
+	udp_end(&f, u);
+	ip4_end(&f, ip);
+	p = run("eth_gre_udp_ipv4_udp", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(A), a4(B), 17, 51714, 53);
+	CHECK_TUN(p, FC_TUN_GRE_UDP, 1, 0x77, OA, OB);
+
+	/* GRE version 1 (PPTP) is not GRE-in-UDP: the outer flow. */
+	f.b[14 + 20 + 8 + 1] = 0x01;
+	p = run("eth_gre_udp_v1", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 50279, 4754);
+	CHECK_EQ_U(p.flags, 0);
+
+	/* Transparent Ethernet bridging inside GRE-in-UDP. */
+	f.n = 14 + 20;
+	u = udp(&f, 1, 4754);
+	p16(&f, 0);
+	p16(&f, 0x6558);
+	eth_ip4_udp(&f, A, B, 7, 8, 0);
+	udp_end(&f, u);
+	ip4_end(&f, 14);
+	p = run("eth_gre_udp_teb", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(A), a4(B), 17, 7, 8);
+	CHECK_TUN(p, FC_TUN_GRE_UDP, 1, 0, OA, OB);
+
+	/* RFC 7510 MPLS-in-UDP: two labels, then IPv4/ICMP echo. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	ip = ip4(&f, 17, OA, OB);
+	u = udp(&f, 58699, 6635);
+	p32(&f, 0x00010000 | 0x3f);
+	p32(&f, 0x00020100 | 0x3f);	/* bottom of stack */
+	{
+		size_t ip2 = ip4(&f, 1, A, B);
+
+		p8(&f, 8);
+		p8(&f, 0);
+		p16(&f, 0);
+		p16(&f, 0xa6eb);
+		p16(&f, 16);
+		pfill(&f, 8, 0);
+		ip4_end(&f, ip2);
+	}
+	udp_end(&f, u);
+	ip4_end(&f, ip);
+	p = run("eth_mpls_udp_icmp", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(A), a4(B), 1, 8, 0xa6eb);
+	CHECK_TUN(p, FC_TUN_MPLS_UDP, 1, 0, OA, OB);
+
+	/* Not IP after the label stack: the outer flow. */
+	f.b[14 + 20 + 8 + 8] = 0x00;
+	p = run("eth_mpls_udp_nonip", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 58699, 6635);
+	CHECK_EQ_U(p.flags, 0);
+}
+
+static void test_teredo(void)
+{
+	struct fb f = { .n = 0 };
+	struct fc_pkt p;
+	size_t ip, u, ip2, u2;
+
+	/* Plain: IPv6/UDP right after UDP, client -> server port 3544. */
+	eth(&f, 0x0800);
+	ip = ip4(&f, 17, OA, OB);
+	u = udp(&f, 3797, 3544);
+	ip2 = ip6(&f, 17, 1, 2);
+	u2 = udp(&f, 1000, 2000);
+	pfill(&f, 4, 0);
+	udp_end(&f, u2);
+	ip6_end(&f, ip2);
+	udp_end(&f, u);
+	ip4_end(&f, ip);
+	p = run("eth_teredo_ipv6_udp", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(2), 17, 1000, 2000);
+	CHECK_TUN(p, FC_TUN_TEREDO, 1, 0, OA, OB);
+	CHECK_EQ_U(p.ip_bytes, 40 + 12);
+
+	/* Payload length inconsistent with the UDP payload: the outer flow. */
+	fix16(&f, ip2 + 4, 13);
+	p = run("eth_teredo_badlen", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 3797, 3544);
+	CHECK_EQ_U(p.flags, 0);
+	fix16(&f, ip2 + 4, 12);
+	/* Not version 6: the outer flow. */
+	f.b[ip2] = 0x40;
+	p = run("eth_teredo_badver", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 3797, 3544);
+	f.b[ip2] = 0x60;
+
+	/* Server -> client (source 3544) with an origin indication. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	ip = ip4(&f, 17, OB, OA);
+	u = udp(&f, 3544, 3797);
+	p16(&f, 0);
+	p16(&f, 0xf227);
+	p32(&f, 0xbec861af);
+	ip2 = ip6(&f, 58, 3, 4);
+	p8(&f, 134);
+	p8(&f, 0);
+	p16(&f, 0);
+	pfill(&f, 12, 0);
+	ip6_end(&f, ip2);
+	udp_end(&f, u);
+	ip4_end(&f, ip);
+	p = run("eth_teredo_origin_icmp6", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(3), a6(4), 58, 133, 0);
+	CHECK_TUN(p, FC_TUN_TEREDO, 1, 0, OB, OA);
+
+	/* Authentication (ID-len 2, AU-len 3) then origin indication then a bubble with trailing bytes. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	ip = ip4(&f, 17, OA, OB);
+	u = udp(&f, 3544, 3544);
+	p16(&f, 1);
+	p8(&f, 2);
+	p8(&f, 3);
+	pfill(&f, 2 + 3 + 8 + 1, 0x11);
+	p16(&f, 0);
+	pfill(&f, 6, 0x22);
+	ip2 = ip6(&f, 59, 5, 6);
+	pfill(&f, 4, 0);	/* after a bubble: tolerated */
+	udp_end(&f, u);
+	ip4_end(&f, ip);
+	/* (cuts in the trailing bytes lose nothing of the inner packet) */
+	p = run_opts("eth_teredo_auth_origin_bubble", FC_LINKTYPE_ETHERNET, &f, SW_TRAILER);
+	CHECK_KEY(p, 6, a6(5), a6(6), 59, 0, 0);
+	CHECK_TUN(p, FC_TUN_TEREDO, 1, 0, OA, OB);
+	CHECK_EQ_U(p.ip_bytes, 40);
+
+	/* The authentication lengths running past the packet: the outer flow. */
+	f.b[14 + 20 + 8 + 3] = 200;
+	p = run("eth_teredo_auth_overrun", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 3544, 3544);
+	CHECK_EQ_U(p.flags, 0);
+
+	/* Ordinary UDP on port 3544 (DNS-ish payload): the outer flow. */
+	f.n = 14 + 20;
+	u = udp(&f, 53, 3544);
+	pfill(&f, 60, 0x61);
+	udp_end(&f, u);
+	ip4_end(&f, 14);
+	p = run("eth_teredo_not", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 4, a4(OA), a4(OB), 17, 53, 3544);
+	CHECK_EQ_U(p.flags, 0);
+
+	/* Teredo inside GTP-U: two tunnels deep. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	ip = ip4(&f, 17, OA, OB);
+	u = udp(&f, 2152, 2152);
+	{
+		size_t g = gtp(&f, 0x30, 0xff, 3);
+		size_t ip3 = ip4(&f, 17, OA + 1, OB + 1);
+		size_t u3 = udp(&f, 3544, 50000);
+
+		ip2 = ip6(&f, 17, 1, 2);
+		u2 = udp(&f, 1, 2);
+		udp_end(&f, u2);
+		ip6_end(&f, ip2);
+		udp_end(&f, u3);
+		ip4_end(&f, ip3);
+		gtp_end(&f, g);
+	}
+	udp_end(&f, u);
+	ip4_end(&f, ip);
+	p = run("eth_gtpu_teredo_udp", FC_LINKTYPE_ETHERNET, &f);
+	CHECK_KEY(p, 6, a6(1), a6(2), 17, 1, 2);
+	CHECK_TUN(p, FC_TUN_TEREDO, 2, 0, OA + 1, OB + 1);
+}
+
+static void test_tunnel_names(void)
+{
+	CHECK_STR(fc_tunnel_type_name(FC_TUN_GTPU), "gtpu");
+	CHECK_STR(fc_tunnel_type_name(FC_TUN_GRE_UDP), "gre_udp");
+	CHECK_STR(fc_tunnel_type_name(FC_TUN_MPLS_UDP), "mpls_udp");
+	CHECK_STR(fc_tunnel_type_name(FC_TUN_TEREDO), "teredo");
+	CHECK_STR(fc_tunnel_type_name(FC_TUN__COUNT), "unknown");
+	for (int t = 0; t < FC_TUN__COUNT; t++)
+		CHECK(fc_tunnel_type_name((enum fc_tunnel_type)t) != NULL);
+}
+
 static void test_tunnel_fragments(void)
 {
 	struct fb f = { .n = 0 };
@@ -2029,6 +2367,10 @@ int main(void)
 	RUN(test_pptp);
 	RUN(test_vxlan_geneve);
 	RUN(test_ipip);
+	RUN(test_gtpu);
+	RUN(test_gre_mpls_udp);
+	RUN(test_teredo);
+	RUN(test_tunnel_names);
 	RUN(test_tunnel_fragments);
 	RUN(test_nested_vxlan);
 	return T_DONE();
