@@ -4,7 +4,7 @@
 # Idempotent: packages already present are skipped by apt-get.
 set -euo pipefail
 
-PKGS_BUILD="build-essential pkg-config clang llvm libpcap-dev libsqlite3-dev libclang-rt-14-dev libfuzzer-14-dev"
+PKGS_BUILD="build-essential pkg-config clang llvm libpcap-dev libsqlite3-dev libclang-rt-14-dev libfuzzer-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev"
 PKGS_TEST="tshark tcpdump python3 iproute2 ethtool iputils-ping"
 PKGS_BENCH="softflowd nfdump argus-client argus-server time tcpreplay netsniff-ng"
 
