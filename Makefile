@@ -17,7 +17,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/lib $(PCAP_CFLAGS) $(WAR
 
 OPT_CFLAGS := -O2 -g -fno-strict-aliasing
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-LDLIBS := $(PCAP_LIBS) -lsqlite3 -lm -lpthread
+LDLIBS := $(PCAP_LIBS) -lsqlite3 -linih -lm -lpthread
 
 LIB_SRCS := $(sort $(wildcard src/lib/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
