@@ -28,6 +28,39 @@
 
 typedef void (*fc_emit_fn)(void *ctx, const struct fc_flow_rec *rec);
 
+/*
+ * Kernel bypass hooks (src/lib/bypass_flow.c implements them). A bypassed
+ * flow's packets are counted by a kernel program in one map entry; the
+ * table keeps, per flow, what earlier entries counted (folded in when they
+ * were removed) and how much was already reported, so that a record's
+ * totals are always userspace's count plus the kernel's share, each packet
+ * once. Counters are oriented like the record: [0] initiator -> responder.
+ */
+struct fc_flowtab_kcounts {
+	uint64_t pkts[2], bytes[2];
+	uint64_t last_ns;		/* epoch ns of the entry's last hit; 0 = none */
+};
+
+enum fc_flowtab_sync {
+	FC_FT_SYNC_PEEK,	/* read the entry (idle check) */
+	FC_FT_SYNC_KEEP,	/* read it, note it as reported, keep it (interim, shutdown) */
+	FC_FT_SYNC_END,		/* remove it and return its final counts */
+};
+
+struct fc_flowtab_bypass_ops {
+	uint64_t after_pkts, after_bytes;	/* add() is asked once a flow reached both */
+	/*
+	 * Hand the flow (identity and counts in rec, no community_id) to the
+	 * kernel. 1 = an entry now counts it, 0 = policy says no, < 0 = failed
+	 * (-errno). The table asks once per flow unless it returns 1.
+	 */
+	int (*add)(void *ctx, const struct fc_flow_rec *rec);
+	/* Read / remove the flow's entry into *k. 0, -ENOENT (no entry), or -errno. */
+	int (*sync)(void *ctx, const struct fc_flow_rec *rec, enum fc_flowtab_sync how,
+		    struct fc_flowtab_kcounts *k);
+	void *ctx;
+};
+
 struct fc_flowtab_opts {
 	uint32_t max_flows;		/* hard cap on live flows; 0 = default */
 	uint64_t idle_tcp_ns;		/* 0 = no idle timeout for TCP */
@@ -41,6 +74,7 @@ struct fc_flowtab_opts {
 	uint64_t flow_id_base;		/* first flow_id is flow_id_base + 1 */
 	fc_emit_fn emit;		/* required; called for every finished record */
 	void *emit_ctx;
+	const struct fc_flowtab_bypass_ops *bypass;	/* NULL = no kernel bypass */
 };
 
 /* Fill opts with the documented defaults (emit left NULL). */
@@ -53,6 +87,11 @@ struct fc_flowtab_stats {
 	uint64_t bytes_emitted;		/* sum of bytes+rbytes over emitted records */
 	uint64_t active;		/* flows in the table now */
 	uint64_t peak_active;
+	uint64_t bypassed;		/* flows handed to the kernel (incl. adopted, claimed) */
+	uint64_t bypass_refreshed;	/* idle checks answered by a recent kernel hit */
+	uint64_t bypass_sync_failed;	/* sync() errors: share counted as 0 for that record */
+	uint64_t bypass_share_pkts;	/* kernel share of emitted records (in pkts_emitted too) */
+	uint64_t bypass_share_bytes;
 };
 
 /* Returns a new table, or NULL with errno set. Free with fc_flowtab__free(). */
@@ -95,6 +134,25 @@ void fc_flowtab__expire(struct fc_flowtab *ft, uint64_t now_ns);
 void fc_flowtab__flush(struct fc_flowtab *ft, enum fc_end_reason reason);
 
 const struct fc_flowtab_stats *fc_flowtab__stats(const struct fc_flowtab *ft);
+
+/*
+ * Bypass entry points (all need opts->bypass). `ident` carries a flow's
+ * identity as a record does (src = initiator, sport, dport, proto, family,
+ * has_vlan / vlan / vlan_inner), start_ns and end_ns.
+ *
+ * adopt: a kernel entry outlived the monitor that created it: make (or
+ * find) the flow and mark it bypassed; `reported` is the part of the
+ * entry's counts already in records. Returns 0, or -EEXIST when the flow
+ * was already bypassed. May evict the least recently seen flow.
+ * claim: an entry was added for this flow from outside (manual add): mark
+ * the existing flow bypassed. Returns 0, -ENOENT (no such flow) or -EEXIST.
+ * release: remove every live entry of this table (sync END), keeping the
+ * counts in the flows, which then stay in userspace. Returns how many.
+ */
+int fc_flowtab__bypass_adopt(struct fc_flowtab *ft, const struct fc_flow_rec *ident,
+			     const struct fc_flowtab_kcounts *reported);
+int fc_flowtab__bypass_claim(struct fc_flowtab *ft, const struct fc_flow_rec *ident, uint64_t now_ns);
+unsigned fc_flowtab__bypass_release(struct fc_flowtab *ft);
 
 /* Bytes of memory the table holds per flow slot (pool + index), for reports. */
 size_t fc_flowtab__bytes_per_flow(const struct fc_flowtab *ft);

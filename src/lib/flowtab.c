@@ -21,6 +21,13 @@
  * A packet for an entry whose timeout has already passed (expire() not yet
  * called) ends that flow first, so results do not depend on how often the
  * caller runs expire().
+ *
+ * Kernel bypass (opts->bypass): a flow handed to the kernel keeps its entry
+ * here; its bypass state (when, what earlier kernel entries counted, what
+ * was already reported) lives in a side array indexed like the pool, so the
+ * three cache lines of the packet path do not grow. Every record of such a
+ * flow asks the kernel for its share (sync), and a bypassed flow that looks
+ * idle here is only ended after the kernel says it is idle too.
  */
 #include <endian.h>
 #include <errno.h>
@@ -43,6 +50,18 @@ enum { CLS_TCP, CLS_UDP, CLS_OTHER, CLS_CLOSING, CLS__COUNT };
 
 #define F_INIT_B 0x01	/* the initiator is canonical side B (key.dst) */
 #define F_TUNNEL 0x02	/* tun is valid */
+#define F_BP 0x04	/* a kernel entry counts this flow now */
+#define F_BP_NO 0x08	/* do not offer the flow to the bypass again */
+#define F_BP_EVER 0x10	/* the flow has (had) a kernel share: bp[] is valid */
+
+enum { KP0, KP1, KB0, KB1, K__N };	/* kernel counter slots: pkts[2], bytes[2] */
+
+/* Bypass state of one flow (side array, touched only for bypassed flows). */
+struct bpstate {
+	uint64_t start_ns;	/* when the flow was handed to the kernel */
+	uint64_t acc[K__N];	/* counted by entries already removed */
+	uint64_t rep[K__N];	/* kernel counts already in records (entry-relative for live) */
+};
 
 /*
  * One flow, 192 bytes = three cache lines: the first holds what a lookup
@@ -92,6 +111,8 @@ struct fc_flowtab {
 	size_t pool_bytes, bucket_bytes;
 	struct fc_flowtab_opts opts;
 	struct fc_flowtab_stats stats;
+	struct bpstate *bp;		/* max_flows + 1 entries when opts.bypass, else NULL */
+	size_t bp_bytes;
 };
 
 void fc_flowtab_opts__defaults(struct fc_flowtab_opts *opts)
@@ -274,6 +295,36 @@ static inline void lru_touch(struct fc_flowtab *ft, uint32_t i)
 	lru_append(ft, i, ft->pool[i].cls);
 }
 
+/* Re-insert flow i in last-seen order (its last_ns moved, not necessarily to the newest). */
+static void lru_resort(struct fc_flowtab *ft, uint32_t i)
+{
+	struct flow *f = &ft->pool[i];
+	struct lru *l;
+	uint32_t j;
+
+	lru_unlink(ft, i);
+	l = &ft->lru[f->cls];
+	for (j = l->tail; j && ft->pool[j].last_ns > f->last_ns; j = ft->pool[j].lprev)
+		;
+	if (!j) {		/* oldest of all: new head */
+		f->lprev = 0;
+		f->lnext = l->head;
+		if (l->head)
+			ft->pool[l->head].lprev = i;
+		else
+			l->tail = i;
+		l->head = i;
+		return;
+	}
+	f->lprev = j;
+	f->lnext = ft->pool[j].lnext;
+	if (f->lnext)
+		ft->pool[f->lnext].lprev = i;
+	else
+		l->tail = i;
+	ft->pool[j].lnext = i;
+}
+
 /* ---- records -------------------------------------------------------- */
 
 static bool is_echo(uint8_t proto, uint16_t type)
@@ -290,7 +341,8 @@ static enum fc_end_reason closed_reason(const struct flow *f)
 	return fc_tcpstate__reset(&f->tcp) ? FC_END_RST : FC_END_FIN;
 }
 
-static void emit_record(struct fc_flowtab *ft, const struct flow *f, enum fc_end_reason reason)
+/* The identity part of a record: what the bypass hooks need to name a flow. */
+static void fill_ident(const struct flow *f, struct fc_flow_rec *rp)
 {
 	struct fc_flow_rec r;
 	bool ib = f->bits & F_INIT_B;
@@ -310,7 +362,6 @@ static void emit_record(struct fc_flowtab *ft, const struct flow *f, enum fc_end
 	}
 	r.family = f->key.family;
 	r.proto = f->key.proto;
-	r.end_reason = (uint8_t)reason;
 	if ((f->key.flags & FC_KEYF_PORTS_SYMMETRIC) && is_echo(f->key.proto, f->rec_sport)) {
 		r.has_icmp_id = 1;
 		r.icmp_id = f->key.dport;
@@ -330,6 +381,71 @@ static void emit_record(struct fc_flowtab *ft, const struct flow *f, enum fc_end
 	r.bytes = f->bytes[0];
 	r.rpkts = f->pkts[1];
 	r.rbytes = f->bytes[1];
+	*rp = r;
+}
+
+/*
+ * Add the kernel's share to a record of a bypassed flow: everything the
+ * flow's entries counted that no earlier record reported. Interim records
+ * and shutdown keep the entry (noting what was reported), the end of the
+ * flow removes it and takes its final counts.
+ */
+static void add_bypass_share(struct fc_flowtab *ft, struct flow *f, struct fc_flow_rec *r,
+			     enum fc_end_reason reason)
+{
+	struct bpstate *b = &ft->bp[f - ft->pool];
+	struct fc_flowtab_kcounts k;
+	uint64_t tot[K__N], d[K__N];
+	enum fc_flowtab_sync how;
+	int j, err;
+
+	memset(&k, 0, sizeof(k));
+	if (f->bits & F_BP) {
+		how = reason == FC_END_ACTIVE || reason == FC_END_SHUTDOWN || reason == FC_END_EOF ?
+			      FC_FT_SYNC_KEEP : FC_FT_SYNC_END;
+		err = ft->opts.bypass->sync(ft->opts.bypass->ctx, r, how, &k);
+		if (err && err != -ENOENT) {
+			ft->stats.bypass_sync_failed++;
+			memset(&k, 0, sizeof(k));
+			/* keep what we know: report nothing new from this entry */
+			k.pkts[0] = b->rep[KP0], k.pkts[1] = b->rep[KP1];
+			k.bytes[0] = b->rep[KB0], k.bytes[1] = b->rep[KB1];
+		}
+		if (how == FC_FT_SYNC_END)
+			f->bits &= (uint8_t)~F_BP;
+	}
+	tot[KP0] = k.pkts[0], tot[KP1] = k.pkts[1], tot[KB0] = k.bytes[0], tot[KB1] = k.bytes[1];
+	for (j = 0; j < K__N; j++) {
+		d[j] = tot[j] >= b->rep[j] ? tot[j] - b->rep[j] : 0;
+		b->rep[j] = tot[j];
+		d[j] += b->acc[j];
+		b->acc[j] = 0;
+	}
+	if (!(f->bits & F_BP))	/* entry gone: the next one starts from zero */
+		memset(b->rep, 0, sizeof(b->rep));
+	r->bypass.pkts = d[KP0];
+	r->bypass.rpkts = d[KP1];
+	r->bypass.bytes = d[KB0];
+	r->bypass.rbytes = d[KB1];
+	r->bypass.start_ns = b->start_ns;
+	r->pkts += d[KP0];
+	r->rpkts += d[KP1];
+	r->bytes += d[KB0];
+	r->rbytes += d[KB1];
+	if (k.last_ns > r->end_ns)
+		r->end_ns = k.last_ns;
+	ft->stats.bypass_share_pkts += d[KP0] + d[KP1];
+	ft->stats.bypass_share_bytes += d[KB0] + d[KB1];
+}
+
+static void emit_record(struct fc_flowtab *ft, struct flow *f, enum fc_end_reason reason)
+{
+	struct fc_flow_rec r;
+
+	fill_ident(f, &r);
+	r.end_reason = (uint8_t)reason;
+	if (f->bits & F_BP_EVER)
+		add_bypass_share(ft, f, &r, reason);
 	/* A pure function of the creation-time key, so computing it here gives
 	 * the creation-time value without 20 bytes per entry or SHA-1 on the
 	 * packet path. */
@@ -347,6 +463,7 @@ static void end_flow(struct fc_flowtab *ft, uint32_t i, enum fc_end_reason reaso
 	struct flow *f = &ft->pool[i];
 
 	emit_record(ft, f, reason);
+	f->bits = 0;
 	index_remove(ft, i);
 	lru_unlink(ft, i);
 	f->hnext = ft->free_head;
@@ -442,6 +559,64 @@ static inline int stale_reason(const struct fc_flowtab *ft, const struct flow *f
 	return f->cls == CLS_CLOSING ? (int)closed_reason(f) : FC_END_IDLE;
 }
 
+/*
+ * stale_reason() for any flow: a bypassed flow idle here may be busy in the
+ * kernel. Then its last-seen time moves to the kernel's and it stays. With
+ * `resort` the flow is put back in last-seen order (expire walks the lists
+ * in that order; update() touches the flow anyway).
+ */
+static int stale_reason_bp(struct fc_flowtab *ft, uint32_t i, uint64_t ts_ns, bool resort)
+{
+	struct flow *f = &ft->pool[i];
+	struct fc_flowtab_kcounts k;
+	struct fc_flow_rec r;
+	int why = stale_reason(ft, f, ts_ns);
+
+	if (why != FC_END_IDLE || !(f->bits & F_BP))
+		return why;
+	fill_ident(f, &r);
+	memset(&k, 0, sizeof(k));
+	if (ft->opts.bypass->sync(ft->opts.bypass->ctx, &r, FC_FT_SYNC_PEEK, &k) == 0 &&
+	    k.last_ns > f->last_ns) {
+		f->last_ns = k.last_ns;
+		if (stale_reason(ft, f, ts_ns) < 0) {
+			ft->stats.bypass_refreshed++;
+			if (resort)
+				lru_resort(ft, i);
+			return -1;
+		}
+	}
+	return why;
+}
+
+/* Mark flow i bypassed from ts_ns on (an entry for it exists now). */
+static void mark_bypassed(struct fc_flowtab *ft, uint32_t i, uint64_t ts_ns)
+{
+	struct flow *f = &ft->pool[i];
+	struct bpstate *b = &ft->bp[i];
+
+	if (!(f->bits & F_BP_EVER)) {
+		memset(b, 0, sizeof(*b));
+		b->start_ns = ts_ns;
+	}
+	memset(b->rep, 0, sizeof(b->rep));
+	f->bits |= F_BP | F_BP_EVER;
+	ft->stats.bypassed++;
+}
+
+/* The flow reached the policy's thresholds: offer it to the kernel, once. */
+static void try_bypass(struct fc_flowtab *ft, uint32_t i, uint64_t ts_ns)
+{
+	struct flow *f = &ft->pool[i];
+	struct fc_flow_rec r;
+
+	fill_ident(f, &r);
+	if (ft->opts.bypass->add(ft->opts.bypass->ctx, &r) == 1)
+		mark_bypassed(ft, i, ts_ns);
+	else
+		f->bits |= F_BP_NO;
+}
+
 /* ---- prefetch pipeline ---------------------------------------------- */
 
 uint32_t fc_flowtab__prefetch_bucket(const struct fc_flowtab *ft, const struct fc_pkt *pkt)
@@ -512,7 +687,7 @@ static int update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_n
 	i = index_find(ft, h, &k);
 	if (i) {
 		f = &ft->pool[i];
-		why = stale_reason(ft, f, ts_ns);
+		why = ft->bp ? stale_reason_bp(ft, i, ts_ns, false) : stale_reason(ft, f, ts_ns);
 		if (why < 0 && tcp &&
 		    (tflags & (FC_TCPF_SYN | FC_TCPF_ACK | FC_TCPF_RST | FC_TCPF_FIN)) == FC_TCPF_SYN &&
 		    fc_tcpstate__closed(&f->tcp))
@@ -555,6 +730,10 @@ static int update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_n
 			lru_append(ft, i, CLS_CLOSING);
 		}
 	}
+	if (ft->bp && !(f->bits & (F_BP | F_BP_NO)) && f->cls != CLS_CLOSING &&
+	    f->pkts[0] + f->pkts[1] >= ft->opts.bypass->after_pkts &&
+	    f->bytes[0] + f->bytes[1] >= ft->opts.bypass->after_bytes)
+		try_bypass(ft, i, ts_ns);
 	return 0;
 }
 
@@ -565,7 +744,10 @@ void fc_flowtab__expire(struct fc_flowtab *ft, uint64_t now_ns)
 
 	for (c = 0; c < CLS__COUNT; c++) {
 		while ((i = ft->lru[c].head) != 0) {
-			why = stale_reason(ft, &ft->pool[i], now_ns);
+			why = ft->bp ? stale_reason_bp(ft, i, now_ns, true) :
+				       stale_reason(ft, &ft->pool[i], now_ns);
+			if (why < 0 && ft->lru[c].head != i)
+				continue;	/* refreshed by the kernel and moved back */
 			if (why < 0)
 				break;
 			end_flow(ft, i, (enum fc_end_reason)why);
@@ -590,6 +772,132 @@ void fc_flowtab__flush(struct fc_flowtab *ft, enum fc_end_reason reason)
 const struct fc_flowtab_stats *fc_flowtab__stats(const struct fc_flowtab *ft)
 {
 	return &ft->stats;
+}
+
+/* ---- bypass entry points -------------------------------------------- */
+
+/* The canonical key of a flow named by a record's identity. */
+static int ident_key(const struct fc_flowtab *ft, const struct fc_flow_rec *id, struct ckey *k)
+{
+	struct fc_flow_key key;
+
+	if (id->family != 4 && id->family != 6)
+		return -EAFNOSUPPORT;
+	memset(&key, 0, sizeof(key));
+	key.src = id->src;
+	key.dst = id->dst;
+	key.sport = id->sport;
+	key.dport = id->dport;
+	key.proto = id->proto;
+	key.family = id->family;
+	if (id->has_vlan >= 1) {
+		key.vlan = id->vlan;
+		key.flags |= FC_KEYF_VLAN;
+	}
+	if (id->has_vlan >= 2) {
+		key.vlan_inner = id->vlan_inner;
+		key.flags |= FC_KEYF_VLAN2;
+	}
+	return canon_key(ft, &key, k);
+}
+
+int fc_flowtab__bypass_claim(struct fc_flowtab *ft, const struct fc_flow_rec *id, uint64_t now_ns)
+{
+	struct ckey k;
+	uint32_t i;
+	int side;
+
+	if (!ft->bp)
+		return -EINVAL;
+	side = ident_key(ft, id, &k);
+	if (side < 0)
+		return side;
+	i = index_find(ft, key_hash(ft, &k), &k);
+	if (!i)
+		return -ENOENT;
+	if (ft->pool[i].bits & F_BP)
+		return -EEXIST;
+	mark_bypassed(ft, i, now_ns);
+	return 0;
+}
+
+int fc_flowtab__bypass_adopt(struct fc_flowtab *ft, const struct fc_flow_rec *id,
+			     const struct fc_flowtab_kcounts *reported)
+{
+	struct fc_pkt pkt;
+	struct ckey k;
+	struct flow *f;
+	uint32_t h, i;
+	int side;
+
+	if (!ft->bp)
+		return -EINVAL;
+	side = ident_key(ft, id, &k);
+	if (side < 0)
+		return side;
+	h = key_hash(ft, &k);
+	i = index_find(ft, h, &k);
+	if (i && (ft->pool[i].bits & F_BP))
+		return -EEXIST;
+	if (!i) {
+		memset(&pkt, 0, sizeof(pkt));
+		pkt.key.sport = id->sport;
+		pkt.key.dport = id->dport;
+		pkt.key.flags = (uint8_t)((id->has_vlan >= 1 ? FC_KEYF_VLAN : 0) |
+					  (id->has_vlan >= 2 ? FC_KEYF_VLAN2 : 0));
+		pkt.key.vlan = id->vlan;
+		pkt.key.vlan_inner = id->vlan_inner;
+		/* side: which canonical side the initiator (id->src) is on */
+		i = flow_create(ft, &k, h, side, &pkt, 0, id->start_ns);
+		f = &ft->pool[i];
+		f->last_ns = id->end_ns > id->start_ns ? id->end_ns : id->start_ns;
+		lru_resort(ft, i);
+	}
+	mark_bypassed(ft, i, id->bypass.start_ns ? id->bypass.start_ns : id->start_ns);
+	ft->bp[i].rep[KP0] = reported->pkts[0];
+	ft->bp[i].rep[KP1] = reported->pkts[1];
+	ft->bp[i].rep[KB0] = reported->bytes[0];
+	ft->bp[i].rep[KB1] = reported->bytes[1];
+	return 0;
+}
+
+unsigned fc_flowtab__bypass_release(struct fc_flowtab *ft)
+{
+	struct fc_flowtab_kcounts k;
+	struct fc_flow_rec r;
+	struct bpstate *b;
+	unsigned n = 0;
+	uint32_t i;
+	int c, err;
+
+	if (!ft->bp)
+		return 0;
+	for (c = 0; c < CLS__COUNT; c++) {
+		for (i = ft->lru[c].head; i; i = ft->pool[i].lnext) {
+			struct flow *f = &ft->pool[i];
+
+			if (!(f->bits & F_BP))
+				continue;
+			fill_ident(f, &r);
+			memset(&k, 0, sizeof(k));
+			err = ft->opts.bypass->sync(ft->opts.bypass->ctx, &r, FC_FT_SYNC_END, &k);
+			if (err && err != -ENOENT)
+				ft->stats.bypass_sync_failed++;
+			b = &ft->bp[i];
+			if (!err) {
+				b->acc[KP0] += k.pkts[0] >= b->rep[KP0] ? k.pkts[0] - b->rep[KP0] : 0;
+				b->acc[KP1] += k.pkts[1] >= b->rep[KP1] ? k.pkts[1] - b->rep[KP1] : 0;
+				b->acc[KB0] += k.bytes[0] >= b->rep[KB0] ? k.bytes[0] - b->rep[KB0] : 0;
+				b->acc[KB1] += k.bytes[1] >= b->rep[KB1] ? k.bytes[1] - b->rep[KB1] : 0;
+				if (k.last_ns > f->last_ns)
+					f->last_ns = k.last_ns;
+			}
+			memset(b->rep, 0, sizeof(b->rep));
+			f->bits = (uint8_t)((f->bits & ~F_BP) | F_BP_NO);
+			n++;
+		}
+	}
+	return n;
 }
 
 size_t fc_flowtab__bytes_per_flow(const struct fc_flowtab *ft)
@@ -658,6 +966,18 @@ struct fc_flowtab *fc_flowtab__new(const struct fc_flowtab_opts *opts)
 		err = errno;
 		goto err_unmap_pool;
 	}
+	if (opts->bypass) {
+		if (!opts->bypass->add || !opts->bypass->sync) {
+			err = EINVAL;
+			goto err_unmap_buckets;
+		}
+		ft->bp_bytes = ((size_t)ft->max_flows + 1) * sizeof(struct bpstate);
+		ft->bp = map_zeroed(ft->bp_bytes);
+		if (!ft->bp) {
+			err = errno;
+			goto err_unmap_buckets;
+		}
+	}
 	ft->fresh = 1;
 	ft->timeout_ns[CLS_TCP] = opts->idle_tcp_ns;
 	ft->timeout_ns[CLS_UDP] = opts->idle_udp_ns;
@@ -665,6 +985,8 @@ struct fc_flowtab *fc_flowtab__new(const struct fc_flowtab_opts *opts)
 	ft->timeout_ns[CLS_CLOSING] = opts->tcp_close_ns;
 	return ft;
 
+err_unmap_buckets:
+	munmap(ft->buckets, ft->bucket_bytes);
 err_unmap_pool:
 	munmap(ft->pool, ft->pool_bytes);
 err_free:
@@ -677,6 +999,8 @@ void fc_flowtab__free(struct fc_flowtab *ft)
 {
 	if (!ft)
 		return;
+	if (ft->bp)
+		munmap(ft->bp, ft->bp_bytes);
 	munmap(ft->buckets, ft->bucket_bytes);
 	munmap(ft->pool, ft->pool_bytes);
 	free(ft);
