@@ -13,17 +13,18 @@ PCAP_LIBS := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
 	-Wformat=2 -Wvla
-BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/lib $(PCAP_CFLAGS) $(WARN) \
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/lib -Ibpf -Ibuild $(PCAP_CFLAGS) $(WARN) \
 
 OPT_CFLAGS := -O2 -g -fno-strict-aliasing
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-LDLIBS := $(PCAP_LIBS) -lsqlite3 -linih -lm -lpthread
+BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
+LDLIBS := $(BPF_LIBS) $(PCAP_LIBS) -lsqlite3 -linih -lm -lpthread
 
 LIB_SRCS := $(sort $(wildcard src/lib/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-HDRS := $(wildcard include/flowcut/*.h src/lib/*.h src/cli/*.h tests/unit/*.h)
+HDRS := $(wildcard include/flowcut/*.h src/lib/*.h src/cli/*.h tests/unit/*.h bpf/*.h)
 
 OPT_DIR := build
 SAN_DIR := build/asan
@@ -40,11 +41,32 @@ SAN_LIB := $(SAN_DIR)/libflowcut.a
 UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(UNIT_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 
+# Kernel bypass: bpf/*.bpf.c -> build/*.bpf.o -> build/*.skel.h (generated, never committed).
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell gcc -dumpmachine) -Ibpf
+BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,build/%.skel.h,$(BPF_SRCS))
+BPF_TEST_SRCS := $(sort $(wildcard tests/bpf/test_*.c))
+BPF_TEST_NAMES := $(patsubst tests/bpf/%.c,bpf_%,$(BPF_TEST_SRCS))
+
+build/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  BPF     $<"
+	@$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+build/%.skel.h: build/%.bpf.o
+	@echo "  SKEL    $@"
+	@$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+# Everything that includes a skeleton waits for it.
+$(OPT_DIR)/obj/src/lib/bypass.o $(SAN_DIR)/obj/src/lib/bypass.o: $(BPF_SKELS)
+$(OPT_DIR)/obj/tests/bpf/%.o $(SAN_DIR)/obj/tests/bpf/%.o: $(BPF_SKELS)
+
 .SECONDARY:
-.PHONY: all test unit fuzz bench bench-live bench-data clean setup lint golden
+.PHONY: all test unit fuzz bench bench-live bench-data bench-bypass clean setup lint golden
 all: $(OPT_DIR)/flowcut $(addprefix $(OPT_DIR)/tests/,$(UNIT_NAMES)) \
 	$(SAN_DIR)/flowcut $(addprefix $(SAN_DIR)/tests/,$(UNIT_NAMES)) \
-	$(addprefix $(SAN_DIR)/tests/replay_,$(FUZZ_NAMES))
+	$(addprefix $(SAN_DIR)/tests/replay_,$(FUZZ_NAMES)) \
+	$(addprefix $(SAN_DIR)/tests/,$(BPF_TEST_NAMES)) $(OPT_DIR)/bench/bypass_bench
 
 $(OPT_DIR)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -84,6 +106,14 @@ $(SAN_DIR)/tests/%: $(SAN_DIR)/obj/tests/unit/%.o $(SAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
 
+# BPF_PROG_TEST_RUN tests (tests/bpf/, run by the `bpf` suite as root).
+$(SAN_DIR)/tests/bpf_%: $(SAN_DIR)/obj/tests/bpf/%.o $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
+$(OPT_DIR)/bench/bypass_bench: $(OPT_DIR)/obj/bench/bypass_bench.o $(OPT_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
+
 # Fuzz targets: a replay main() under gcc+ASan for `make test`, libFuzzer under clang for `make fuzz`.
 $(SAN_DIR)/tests/replay_%: $(SAN_DIR)/obj/tests/fuzz/%.o $(SAN_DIR)/obj/tests/fuzz/replay_main.o $(SAN_LIB)
 	@mkdir -p $(dir $@)
@@ -120,6 +150,10 @@ bench: $(OPT_DIR)/flowcut
 # Live capture over a veth pair against tcpdump and softflowd (root).
 bench-live: $(OPT_DIR)/flowcut
 	bench/live.sh
+
+# Kernel bypass: BPF_PROG_TEST_RUN cost per packet and the elephant-flow run (root).
+bench-bypass: $(OPT_DIR)/flowcut $(OPT_DIR)/bench/bypass_bench
+	bench/bypass.sh
 
 setup:
 	scripts/setup.sh all

@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The whole test suite, against the ASan+UBSan build (build/asan). Every
 # suite prints "PASS name" / "FAIL name" lines; this script counts them and
-# ends with "N passed, N failed". Usage: tests/run.sh [unit|fuzz|golden|corpus|oracle ...]
+# ends with "N passed, N failed". Usage: tests/run.sh [unit|bpf|fuzz|golden|corpus|oracle|e2e ...]
 set -u
 cd "$(dirname "$0")/.."
 export FC_SHARED=${FC_SHARED:-$(cd .. && pwd)/shared}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-suites=${*:-unit fuzz golden corpus oracle e2e}
+suites=${*:-unit bpf fuzz golden corpus oracle e2e}
 log=build/test-log.txt
 mkdir -p build
 : >"$log"
@@ -29,6 +29,15 @@ unit() {
 				echo "FAIL $(basename "$t") (exit status, see build/$(basename "$t").out)"
 		fi
 		cat "build/$(basename "$t").out"
+	done
+}
+
+# BPF_PROG_TEST_RUN tests of the bypass programs (root; they print SKIP otherwise).
+bpf_tests() {
+	local t
+	for t in build/asan/tests/bpf_test_*; do
+		[ -x "$t" ] || continue
+		"$t" || echo "FAIL $(basename "$t") (exit status)"
 	done
 }
 
@@ -54,6 +63,7 @@ fuzz_replay() {
 for s in $suites; do
 	case $s in
 	unit) run_suite unit unit ;;
+	bpf) run_suite bpf bpf_tests ;;
 	fuzz) run_suite fuzz-replay fuzz_replay ;;
 	golden) run_suite golden tests/decode/check_golden.sh ;;
 	corpus) run_suite corpus python3 tests/corpus/check_corpus.py ;;

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * bypass.bpf.c - the kernel half of flow bypass: two programs running the
+ * same lookup over the same maps.
+ *
+ *   fc_bypass_xdp   (XDP, on a tap/span port): a bypassed flow's packets are
+ *                   counted and dropped before the stack; block list hits too.
+ *   fc_bypass_sock  (socket filter, SO_ATTACH_BPF on every capture socket):
+ *                   the same packets are counted and hidden from the monitor
+ *                   only; the host's stack still gets them.
+ *
+ * A packet is counted here only when its flow has an entry; the entry is
+ * created by userspace (zeroed) at the moment it hands the flow over, so
+ * every packet is counted exactly once: here if it arrived after the entry
+ * existed, by the monitor otherwise (docs/bypass.md). Everything else
+ * passes: misses, fragments, TCP SYN/FIN/RST, and anything we do not
+ * understand (fail open). Map sizes are set by the loader.
+ */
+#include "parse.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader before load: 0 when the monitor runs with --no-vlan-key. */
+const volatile __u8 cfg_vlan_key = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct fc_bp_key4);
+	__type(value, struct fc_bp_counters);
+} flows_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct fc_bp_key6);
+	__type(value, struct fc_bp_counters);
+} flows_v6 SEC(".maps");
+
+/* Userspace only; here so that one object creates and pins every map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct fc_bp_key4);
+	__type(value, struct fc_bp_meta);
+} meta_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct fc_bp_key6);
+	__type(value, struct fc_bp_meta);
+} meta_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fc_bp_lpm4);
+	__type(value, struct fc_bp_block_val);
+} block_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fc_bp_lpm6);
+	__type(value, struct fc_bp_block_val);
+} block_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FC_BP_ACT__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} bp_stats SEC(".maps");
+
+static __always_inline void count(__u32 act)
+{
+	__u64 *c = bpf_map_lookup_elem(&bp_stats, &act);
+
+	if (c)
+		*c += 1;	/* per-CPU slot: no other writer */
+}
+
+/* Block list: longest prefix match on the sender's address. */
+static __always_inline int blocked(struct parsed *p)
+{
+	struct fc_bp_block_val *v;
+
+	if (p->family == 4) {
+		struct fc_bp_lpm4 k = { .prefixlen = 32 };
+
+		__builtin_memcpy(k.addr, p->src, 4);
+		v = bpf_map_lookup_elem(&block_v4, &k);
+	} else {
+		struct fc_bp_lpm6 k = { .prefixlen = 128 };
+
+		__builtin_memcpy(k.addr, p->src, 16);
+		v = bpf_map_lookup_elem(&block_v6, &k);
+	}
+	if (!v)
+		return 0;
+	__sync_fetch_and_add(&v->pkts, 1);
+	__sync_fetch_and_add(&v->bytes, p->ip_bytes);
+	return 1;
+}
+
+/* Returns 1 when the packet belongs to a bypassed flow (counted), else 0. */
+static __always_inline int verdict(void *ctx, const int xdp, __u32 vlan_present, __u32 vlan_tci)
+{
+	struct parsed p = {};
+	struct fc_bp_counters *c;
+	int r;
+
+	r = parse_frame(ctx, xdp, &p, cfg_vlan_key, vlan_present, vlan_tci);
+	if (r != P_NOT_IP && p.family && blocked(&p)) {
+		count(FC_BP_ACT_BLOCK);
+		return 1;
+	}
+	switch (r) {
+	case P_FLOW:
+		break;
+	case P_NOT_IP:
+		count(FC_BP_ACT_NOT_IP);
+		return 0;
+	case P_FRAG:
+		count(FC_BP_ACT_FRAG);
+		return 0;
+	case P_CTRL:
+		count(FC_BP_ACT_CTRL);
+		return 0;
+	case P_OTHER_L4:
+		count(FC_BP_ACT_PASS);
+		return 0;
+	default:
+		count(FC_BP_ACT_PARSE_FAIL);
+		return 0;
+	}
+	if (p.family == 4)
+		c = bpf_map_lookup_elem(&flows_v4, &p.k4);
+	else
+		c = bpf_map_lookup_elem(&flows_v6, &p.k6);
+	if (!c) {
+		count(FC_BP_ACT_PASS);
+		return 0;
+	}
+	/* Per-CPU value: plain adds, no atomics; userspace sums the CPUs. */
+	c->pkts[p.dir & 1] += 1;
+	c->bytes[p.dir & 1] += p.ip_bytes;
+	c->last_ns = bpf_ktime_get_ns();
+	count(FC_BP_ACT_BYPASS);
+	return 1;
+}
+
+SEC("xdp")
+int fc_bypass_xdp(struct xdp_md *ctx)
+{
+	return verdict(ctx, 1, 0, 0) ? XDP_DROP : XDP_PASS;
+}
+
+SEC("socket")
+int fc_bypass_sock(struct __sk_buff *skb)
+{
+	return verdict(skb, 0, skb->vlan_present, skb->vlan_tci) ? 0 : (int)skb->len;
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bypass_common.h - the one header the kernel programs (bpf/bypass.bpf.c)
+ * and userspace (src/lib/bypass*.c) share: map keys and values, the action
+ * counter slots, bounds. Every struct has a size assertion so that the two
+ * sides can never disagree on layout; nothing here depends on the host.
+ *
+ * Flow keys are normalised so that both directions of a flow hit one entry:
+ * side "a" is the lower (address, port), addresses compared as big-endian
+ * byte strings and ports as numbers (the flow table's canonical order).
+ * Counters are indexed by sender: [0] = sent by side a, [1] = sent by side b.
+ */
+#ifndef FLOWCUT_BYPASS_COMMON_H
+#define FLOWCUT_BYPASS_COMMON_H
+
+#include <linux/types.h>
+
+/* The same bounds as userspace's decoder (include/flowcut/pkt.h). */
+#define FC_BP_VLAN_MAX_DEPTH 8
+#define FC_BP_IPV6_EXT_MAX 16
+
+/* A VLAN id in a key: 0 = no tag, else FC_BP_VLAN_PRESENT | 12-bit VID. */
+#define FC_BP_VLAN_PRESENT 0x8000
+
+/* Map names (also the file names of their pins). */
+#define FC_BP_MAP_FLOWS4 "flows_v4"
+#define FC_BP_MAP_FLOWS6 "flows_v6"
+#define FC_BP_MAP_META4 "meta_v4"
+#define FC_BP_MAP_META6 "meta_v6"
+#define FC_BP_MAP_BLOCK4 "block_v4"
+#define FC_BP_MAP_BLOCK6 "block_v6"
+#define FC_BP_MAP_STATS "bp_stats"
+
+/* Per-CPU action counters (map bp_stats): one slot per outcome of a packet. */
+enum fc_bp_action {
+	FC_BP_ACT_PASS = 0,	/* understood, no entry: to the stack / the monitor */
+	FC_BP_ACT_BYPASS,	/* flow entry hit: counted, dropped (xdp) or hidden (socket) */
+	FC_BP_ACT_BLOCK,	/* block list hit: counted, dropped */
+	FC_BP_ACT_CTRL,		/* TCP SYN/FIN/RST of any flow: always passed */
+	FC_BP_ACT_FRAG,		/* IP fragment: passed whole (ports live in the first only) */
+	FC_BP_ACT_NOT_IP,	/* neither IPv4 nor IPv6 (ARP, MPLS, PPPoE...): passed */
+	FC_BP_ACT_PARSE_FAIL,	/* truncated, invalid or beyond our bounds: passed (fail open) */
+	FC_BP_ACT__COUNT
+};
+
+struct fc_bp_key4 {
+	__u32 addr_a;		/* network byte order */
+	__u32 addr_b;		/* network byte order */
+	__u16 port_a;		/* host byte order */
+	__u16 port_b;		/* host byte order */
+	__u16 vlan;		/* outer tag: 0 or FC_BP_VLAN_PRESENT | VID */
+	__u16 vlan_inner;	/* second tag, same encoding */
+	__u8 proto;		/* IANA protocol: 6 or 17 */
+	__u8 pad[3];		/* always zero */
+};
+
+struct fc_bp_key6 {
+	__u8 addr_a[16];	/* network byte order */
+	__u8 addr_b[16];
+	__u16 port_a;		/* host byte order */
+	__u16 port_b;
+	__u16 vlan;
+	__u16 vlan_inner;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* Flow map value, one copy per CPU (userspace sums them). Only the programs write it. */
+struct fc_bp_counters {
+	__u64 pkts[2];		/* [0] sent by side a, [1] by side b */
+	__u64 bytes[2];		/* IP octets: IPv4 total length, IPv6 40 + payload length */
+	__u64 last_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last hit */
+};
+
+/*
+ * Userspace's bookkeeping for one flow entry (maps meta_v4/meta_v6, same
+ * keys, never touched by the programs): who initiated, when, which worker
+ * owns the flow, and how much of the kernel count was already reported in
+ * records, so that a restarted monitor reports only the rest.
+ */
+struct fc_bp_meta {
+	__u64 first_ns;		/* flow's first packet, epoch ns */
+	__u64 start_ns;		/* when the entry was added, epoch ns */
+	__u64 added_mono_ns;	/* the same instant, CLOCK_MONOTONIC */
+	__u64 rep_pkts[2];	/* already in records; indexed like fc_bp_counters */
+	__u64 rep_bytes[2];
+	__u32 owner;		/* worker index + 1; 0 = no live flow owns it */
+	__u8 init_b;		/* 1 if side b initiated the flow */
+	__u8 pad[3];
+};
+
+/* Block list: LPM trie keys (prefix length in bits, then the address). */
+struct fc_bp_lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct fc_bp_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+struct fc_bp_block_val {
+	__u64 pkts;		/* packets dropped by this entry (atomic adds) */
+	__u64 bytes;		/* their IP octets */
+};
+
+_Static_assert(sizeof(struct fc_bp_key4) == 20, "fc_bp_key4 layout");
+_Static_assert(sizeof(struct fc_bp_key6) == 44, "fc_bp_key6 layout");
+_Static_assert(sizeof(struct fc_bp_counters) == 40, "fc_bp_counters layout");
+_Static_assert(sizeof(struct fc_bp_meta) == 64, "fc_bp_meta layout");
+_Static_assert(sizeof(struct fc_bp_lpm4) == 8, "fc_bp_lpm4 layout");
+_Static_assert(sizeof(struct fc_bp_lpm6) == 20, "fc_bp_lpm6 layout");
+_Static_assert(sizeof(struct fc_bp_block_val) == 16, "fc_bp_block_val layout");
+
+#endif
