@@ -77,4 +77,7 @@ int fc_afp__read_stats(struct fc_afp *a, struct fc_afp_stats *acc);
 /* LINKTYPE_* of the frames this socket returns. */
 int fc_afp__linktype(const struct fc_afp *a);
 
+/* The packet socket, for attaching a BPF socket filter (kernel bypass). */
+int fc_afp__fd(const struct fc_afp *a);
+
 #endif

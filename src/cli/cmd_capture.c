@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "flowcut/afpacket.h"
 #include "flowcut/engine.h"
+#include "capture_bypass.h"
 #include "flowcut/pcap_writer.h"
 #include "flowcut/record.h"
 
@@ -53,6 +54,7 @@ struct cap_opts {
 	uint32_t block_size, block_count;
 	uint64_t block_timeout_ns;
 	struct fc_engine_opts eng;
+	struct cap_bypass bp;		/* --bypass and its policies */
 };
 
 struct out_ctx {
@@ -72,6 +74,7 @@ struct worker {
 	struct fc_afp *afp;
 	struct fc_engine *eng;
 	struct fc_afp_stats kstats;	/* main thread only */
+	struct fc_bypass_worker bpw;	/* kernel bypass hooks (--bypass) */
 };
 
 struct capture {
@@ -115,6 +118,7 @@ static const struct option cap_longopts[] = {
 	{ "no-vlan-key", no_argument, NULL, OPT_NO_VLAN },
 	{ "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
 	{ "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
+	CAP_BYPASS_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -300,6 +304,11 @@ static int parse_cap_args(int argc, char **argv, struct cap_opts *o)
 		case 'h': cap_usage(stdout); return 1;
 		case '?': cap_usage(stderr); return -1;
 		default:
+			if (c >= CAP_BYPASS_OPT_BASE) {
+				if (cap_bypass_parse_opt(&o->bp, c, optarg))
+					return -1;
+				break;
+			}
 			if (parse_num_opt(c, optarg, o))
 				return -1;
 		}
@@ -467,12 +476,16 @@ static int open_workers(struct capture *cap)
 		eo.flow.emit = emit_json;
 		eo.flow.emit_ctx = &cap->out;
 		eo.flow.flow_id_base = (uint64_t)i << FLOW_ID_SHIFT;
+		if (cap_bypass_worker(&cap->o.bp, o->ifname, o->eng.flow.no_vlan_key, &w->bpw, w->afp, i,
+				      &eo.flow))
+			return FC_EXIT_FAIL;
 		w->eng = fc_engine__new(&eo);
 		if (!w->eng) {
 			fc_cli_error("cannot create the flow table (--max-flows %u): %s",
 				     eo.flow.max_flows, strerror(errno));
 			return FC_EXIT_FAIL;
 		}
+		cap_bypass_table(&cap->o.bp, i, fc_engine__flowtab(w->eng), o->workers);
 	}
 	return FC_EXIT_OK;
 }
@@ -624,13 +637,14 @@ static void stop_workers(struct capture *cap)
 /* The "workers" array and kernel totals, as members for the --stats object. */
 static char *kernel_members(const struct capture *cap, const struct fc_afp_stats *k)
 {
-	size_t cap_len = 256 + (size_t)cap->o.workers * 320, len = 0;
+	size_t cap_len = 256 + CAP_BYPASS_MEMBERS_MAX + (size_t)cap->o.workers * 320, len = 0;
 	char *s = malloc(cap_len);
 	unsigned i;
 
 	if (!s)
 		return NULL;
-	len += (size_t)snprintf(s, cap_len,
+	len += cap_bypass_members(&cap->o.bp, s, cap_len);
+	len += (size_t)snprintf(s + len, cap_len - len,
 				"\"kernel_packets\":%llu,\"kernel_drops\":%llu,"
 				"\"kernel_freezes\":%llu,\"workers\":[",
 				(unsigned long long)k->packets, (unsigned long long)k->drops,
@@ -827,6 +841,7 @@ out_close:
 	}
 out_workers:
 	free_workers(cap);
+	cap_bypass_close(&cap->o.bp);
 out_free:
 	if (sig_fd >= 0)
 		close(sig_fd);

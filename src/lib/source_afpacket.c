@@ -312,6 +312,11 @@ void fc_afp__close(struct fc_afp *a)
 	free(a);
 }
 
+int fc_afp__fd(const struct fc_afp *a)
+{
+	return a->fd;
+}
+
 int fc_afp__linktype(const struct fc_afp *a)
 {
 	return a->linktype;

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * capture_bypass.h - `flowcut capture --bypass ...`: options, opening the
+ * bypass for the capture's interface, hooking each worker's flow table and
+ * socket to it, adopting entries a previous run left, and the bypass_*
+ * members of --stats. Kept out of cmd_capture.c so that file only carries
+ * the hook calls.
+ */
+#ifndef FC_CAPTURE_BYPASS_H
+#define FC_CAPTURE_BYPASS_H
+
+#include <stddef.h>
+
+#include "flowcut/afpacket.h"
+#include "flowcut/bypass.h"
+
+#define CAP_BYPASS_OPT_BASE 1000
+#define CAP_BYPASS_MAX_WORKERS 64
+#define CAP_BYPASS_MEMBERS_MAX 1024
+
+enum {
+	CAP_OPT_BYPASS = CAP_BYPASS_OPT_BASE, CAP_OPT_BP_BYTES, CAP_OPT_BP_PKTS, CAP_OPT_BP_PORT,
+	CAP_OPT_BP_CIDR, CAP_OPT_BP_ENTRIES, CAP_OPT_BP_PIN, CAP_OPT_BP_GENERIC,
+};
+
+#define CAP_BYPASS_LONGOPTS \
+	{ "bypass", required_argument, NULL, CAP_OPT_BYPASS }, \
+	{ "bypass-after-bytes", required_argument, NULL, CAP_OPT_BP_BYTES }, \
+	{ "bypass-after-pkts", required_argument, NULL, CAP_OPT_BP_PKTS }, \
+	{ "bypass-port", required_argument, NULL, CAP_OPT_BP_PORT }, \
+	{ "bypass-cidr", required_argument, NULL, CAP_OPT_BP_CIDR }, \
+	{ "bypass-max-entries", required_argument, NULL, CAP_OPT_BP_ENTRIES }, \
+	{ "bypass-pin-dir", required_argument, NULL, CAP_OPT_BP_PIN }, \
+	{ "bypass-xdp-generic", no_argument, NULL, CAP_OPT_BP_GENERIC }
+
+struct cap_bypass {
+	enum fc_bypass_mode mode;
+	struct fc_bypass_policy pol;
+	bool have_policy;
+	uint32_t max_entries;
+	const char *pin_root;
+	bool xdp_generic;
+	struct fc_bypass *b;
+	unsigned nworkers;
+	struct fc_bypass_worker *bpw[CAP_BYPASS_MAX_WORKERS];
+	struct fc_flowtab *ft[CAP_BYPASS_MAX_WORKERS];
+	uint64_t adopted, adopt_failed, attach_failed;
+};
+
+/* Returns 0 or -1 (message printed). */
+int cap_bypass_parse_opt(struct cap_bypass *bp, int c, const char *arg);
+
+/*
+ * Worker idx's hooks: opens the bypass on the first call, attaches the
+ * socket filter (socket mode), points fo->bypass at the worker's ops.
+ * Returns 0 or -1 (message printed). No-op when --bypass is off.
+ */
+int cap_bypass_worker(struct cap_bypass *bp, const char *ifname, bool no_vlan_key,
+		      struct fc_bypass_worker *w, struct fc_afp *afp, unsigned idx,
+		      struct fc_flowtab_opts *fo);
+
+/* Worker idx's flow table exists: register it; after the last, adopt leftovers. */
+void cap_bypass_table(struct cap_bypass *bp, unsigned idx, struct fc_flowtab *ft, unsigned nworkers);
+
+/* Append ",\"bypass_...\":N..." members (or nothing) at s; returns the length written. */
+size_t cap_bypass_members(const struct cap_bypass *bp, char *s, size_t cap);
+
+void cap_bypass_close(struct cap_bypass *bp);
+
+#endif
