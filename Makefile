@@ -26,6 +26,9 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 HDRS := $(wildcard include/flowcut/*.h src/lib/*.h src/cli/*.h tests/unit/*.h bpf/*.h)
 
+# The BPF rules below come before `all`: keep plain `make` building everything.
+.DEFAULT_GOAL := all
+
 OPT_DIR := build
 SAN_DIR := build/asan
 

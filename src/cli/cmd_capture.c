@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * cmd_capture.c - `flowcut capture -i IF`: flow records from live traffic as
- * JSON lines (stdout or -o FILE) until SIGINT/SIGTERM or --duration.
+ * cmd_capture.c - `flowcut capture -i IF`: flow records from live traffic to
+ * the sinks (--sink, repeatable; default the SQLite store, -o FILE being
+ * --sink json:FILE) until SIGINT/SIGTERM or --duration.
  *
  * Threads: one worker per AF_PACKET socket (a fanout group spreads flows over
  * them by a symmetric hash, so each flow lives on one worker); each worker
  * owns its engine and flow table, its flow ids start at index << 48. Workers
- * share only the record writer (one mutex around the fwrite of a whole line)
- * and, with -w, the pcap writer (one mutex around each frame). The main
- * thread owns signals (signalfd), the once-a-second timer (timerfd) that
- * reads the kernel counters, logs drops and flushes output, and --duration.
+ * hand records to the exporter through their own lock-free ring (producer
+ * index = worker index) and share, with -w, only the pcap writer (one mutex
+ * around each frame). The exporter and each sink run on their own threads;
+ * the /metrics server on another. The main thread owns signals (signalfd:
+ * SIGHUP reopens the sinks' files, SIGINT/SIGTERM stop and flush every
+ * sink), the once-a-second timer (timerfd) that reads the kernel counters
+ * and logs drops, and --duration.
  *
  * Exit status: 0 after a clean stop, 1 when the capture cannot start or the
  * output cannot be written, 2 on a bad command line.
@@ -29,8 +33,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "export_cli.h"
 #include "flowcut/afpacket.h"
 #include "flowcut/engine.h"
+#include "flowcut/metrics.h"
 #include "capture_bypass.h"
 #include "flowcut/pcap_writer.h"
 #include "flowcut/record.h"
@@ -54,15 +60,11 @@ struct cap_opts {
 	uint32_t block_size, block_count;
 	uint64_t block_timeout_ns;
 	struct fc_engine_opts eng;
+	struct fc_cli_export ex;
+	char *out_sink;			/* "json:" + -o FILE */
 	struct cap_bypass bp;		/* --bypass and its policies */
 };
 
-struct out_ctx {
-	pthread_mutex_t mu;
-	FILE *f;
-	int err;			/* first write errno */
-	uint64_t records;
-};
 
 struct capture;
 
@@ -74,12 +76,15 @@ struct worker {
 	struct fc_afp *afp;
 	struct fc_engine *eng;
 	struct fc_afp_stats kstats;	/* main thread only */
+	uint64_t frames;		/* worker only: for the metrics publish cadence */
+	uint64_t last_publish_ns;	/* worker only */
 	struct fc_bypass_worker bpw;	/* kernel bypass hooks (--bypass) */
 };
 
 struct capture {
 	struct cap_opts o;
-	struct out_ctx out;
+	struct fc_export *x;
+	struct fc_metrics *metrics;
 	pthread_mutex_t pcap_mu;
 	struct fc_pcap_writer *pcap;
 	int pcap_err;			/* under pcap_mu */
@@ -119,6 +124,7 @@ static const struct option cap_longopts[] = {
 	{ "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
 	{ "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
 	CAP_BYPASS_LONGOPTS,
+	FC_CLI_EXPORT_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -127,7 +133,7 @@ static void cap_usage(FILE *out)
 {
 	fputs("usage: flowcut capture -i IF [options]\n"
 	      "  -i, --interface IF        capture on this interface (required)\n"
-	      "  -o, --output FILE         write records here (default: stdout)\n"
+	      "  -o, --output FILE         JSON lines to FILE (= --sink json:FILE)\n"
 	      "  -f, --filter EXPR         tcpdump filter expression, run in the kernel\n"
 	      "  -w, --write FILE          also save every captured frame to a pcap file\n"
 	      "      --stats FILE          write the final counters as JSON\n"
@@ -147,7 +153,10 @@ static void cap_usage(FILE *out)
 	      "      --max-flows N         flow table cap per worker (default 1048576)\n"
 	      "      --no-vlan-key         do not tell flows apart by VLAN id\n"
 	      "      --frag-timeout DUR    how long a first fragment is remembered (default 30s)\n"
-	      "      --max-frags N         fragment table size per worker (default 8192)\n",
+	      "      --max-frags N         fragment table size per worker (default 8192)\n"
+	      FC_CLI_EXPORT_USAGE
+	      "                            (capture: default sink sqlite:, metrics on "
+	      FC_CLI_DEFAULT_METRICS ")\n",
 	      out);
 }
 
@@ -285,13 +294,23 @@ static int parse_num_opt(int c, const char *arg, struct cap_opts *o)
 /* Returns 0, -1 on a usage error, or 1 when --help was printed. */
 static int parse_cap_args(int argc, char **argv, struct cap_opts *o)
 {
-	int c;
+	int c, rc;
 
-	memset(o, 0, sizeof(*o));
 	o->workers = 1;
 	fc_flowtab_opts__defaults(&o->eng.flow);
+	if (fc_cli_export__config(&o->ex, "capture", cap_longopts, argc, argv))
+		return -1;
+	if (o->ex.argv) {
+		argc = o->ex.argc;
+		argv = o->ex.argv;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:o:f:w:qh", cap_longopts, NULL)) != -1) {
+		rc = fc_cli_export__opt(&o->ex, c, optarg);
+		if (rc < 0)
+			return -1;
+		if (rc)
+			continue;
 		switch (c) {
 		case 'i': o->ifname = optarg; break;
 		case 'o': o->out = optarg; break;
@@ -323,6 +342,18 @@ static int parse_cap_args(int argc, char **argv, struct cap_opts *o)
 		cap_usage(stderr);
 		return -1;
 	}
+	if (o->out) {	/* -o FILE: one more sink, json:FILE */
+		size_t len = strlen(o->out) + 6;
+
+		o->out_sink = malloc(len);
+		if (!o->out_sink) {
+			fc_cli_error("out of memory");
+			return -1;
+		}
+		snprintf(o->out_sink, len, "json:%s", o->out);
+		if (fc_cli_export__opt(&o->ex, FC_CLI_OPT_SINK, o->out_sink) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -334,21 +365,20 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * FC_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-/* Runs on a worker thread: a whole line goes out under the lock. */
-static void emit_json(void *ctx, const struct fc_flow_rec *rec)
+/* Worker thread: a copy of its counters for /metrics, about once a second. */
+static void publish(struct worker *w)
 {
-	struct out_ctx *oc = ctx;
-	char buf[2048];
-	int n = fc_record_to_json(rec, buf, sizeof(buf) - 1);
+	uint64_t now;
 
-	if (n < 0)
+	if (!w->cap->metrics)
 		return;
-	buf[n++] = '\n';
-	pthread_mutex_lock(&oc->mu);
-	oc->records++;
-	if (!oc->err && fwrite(buf, 1, (size_t)n, oc->f) != (size_t)n)
-		oc->err = errno ? errno : EIO;
-	pthread_mutex_unlock(&oc->mu);
+	now = fc_cli_now_ns();
+	if (now - w->last_publish_ns < FC_NS_PER_SEC)
+		return;
+	w->last_publish_ns = now;
+	fc_engine__drain(w->eng);
+	fc_metrics__publish(w->cap->metrics, w->idx, fc_engine__stats(w->eng),
+			    fc_engine__flow_stats(w->eng));
 }
 
 static void handle_frame(struct worker *w, const struct fc_frame *f)
@@ -434,14 +464,19 @@ static void *worker_main(void *arg)
 				fc_cli_warn("%s: traffic again after the interface was down",
 					    cap->o.ifname);
 			handle_frame(w, &f);
+			if (!(++w->frames & 0xfff))
+				publish(w);
 			continue;
 		}
 		if (rc < 0)
 			note_error(w, rc, &last_log);
 		tick(w, &last_tick);
+		publish(w);
 	}
 	drain(w);
 	fc_engine__finish(w->eng, FC_END_SHUTDOWN);
+	w->last_publish_ns = 0;
+	publish(w);
 	return NULL;
 }
 
@@ -464,7 +499,6 @@ static int open_workers(struct capture *cap)
 
 	for (i = 0; i < o->workers; i++) {
 		struct worker *w = &cap->w[i];
-		struct fc_engine_opts eo = o->eng;
 
 		w->idx = i;
 		w->cap = cap;
@@ -473,8 +507,17 @@ static int open_workers(struct capture *cap)
 			fc_cli_error("%s", err);
 			return rc == -EINVAL && strstr(err, "filter") ? FC_EXIT_USAGE : FC_EXIT_FAIL;
 		}
-		eo.flow.emit = emit_json;
-		eo.flow.emit_ctx = &cap->out;
+	}
+	/* Sinks open once the sockets are known to work: a bad interface touches no store. */
+	cap->x = fc_cli_export__open(&cap->o.ex, o->workers, false, "sqlite:");
+	if (!cap->x)
+		return FC_EXIT_FAIL;
+	for (i = 0; i < o->workers; i++) {
+		struct worker *w = &cap->w[i];
+		struct fc_engine_opts eo = o->eng;
+
+		eo.flow.emit = fc_export__emit_cb;
+		eo.flow.emit_ctx = fc_export__producer(cap->x, i);
 		eo.flow.flow_id_base = (uint64_t)i << FLOW_ID_SHIFT;
 		if (cap_bypass_worker(&cap->o.bp, o->ifname, o->eng.flow.no_vlan_key, &w->bpw, w->afp, i,
 				      &eo.flow))
@@ -514,10 +557,6 @@ static void log_kernel_stats(const struct capture *cap, const struct fc_afp_stat
 
 static void flush_output(struct capture *cap)
 {
-	pthread_mutex_lock(&cap->out.mu);
-	if (!cap->out.err && fflush(cap->out.f))
-		cap->out.err = errno ? errno : EIO;
-	pthread_mutex_unlock(&cap->out.mu);
 	if (cap->pcap) {
 		pthread_mutex_lock(&cap->pcap_mu);
 		if (!cap->pcap_err)
@@ -580,7 +619,16 @@ static int main_loop(struct capture *cap, int sig_fd)
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;
 
-			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !cap->o.quiet)
+			if (read(sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {	/* logrotate: sinks reopen their files */
+				if (!cap->o.quiet)
+					fprintf(stderr, "flowcut: %s: hangup, reopening sink outputs\n",
+						cap->o.ifname);
+				fc_export__reopen(cap->x);
+				continue;
+			}
+			if (!cap->o.quiet)
 				fprintf(stderr, "flowcut: %s: %s, stopping\n", cap->o.ifname,
 					strsignal((int)si.ssi_signo));
 			break;
@@ -589,6 +637,7 @@ static int main_loop(struct capture *cap, int sig_fd)
 			break;
 		if (pfd[1].revents && read(tick_fd, &expirations, sizeof(expirations)) > 0) {
 			read_kernel_stats(cap, &k);
+			fc_metrics__publish_kernel(cap->metrics, k.packets, k.drops, k.freezes);
 			if (k.drops > last_drops)
 				fc_cli_warn("%s: kernel dropped %llu packets (total %llu): the ring is "
 					    "full; try --workers, --blocks or --block-size",
@@ -688,7 +737,7 @@ static int write_stats(const struct capture *cap, const struct fc_afp_stats *k, 
 	};
 	struct fc_flowtab_stats fs = { 0 };
 	struct fc_stats st = { 0 };
-	char *members;
+	char *members, *sinks;
 	unsigned i;
 	FILE *f;
 	int err;
@@ -700,8 +749,22 @@ static int write_stats(const struct capture *cap, const struct fc_afp_stats *k, 
 		fc_stats__merge_flows(&fs, fc_engine__flow_stats(cap->w[i].eng));
 	}
 	members = kernel_members(cap, k);
+	sinks = members ? fc_cli_export__stats_members(cap->x) : NULL;
+	if (sinks) {
+		size_t len = strlen(members) + strlen(sinks) + 2;
+		char *both = malloc(len);
+
+		if (both)
+			snprintf(both, len, "%s,%s", members, sinks);
+		free(sinks);
+		free(members);
+		members = both;
+	} else {
+		free(members);
+		members = NULL;
+	}
 	if (!members) {
-		fc_cli_error("--stats %s: %s", cap->o.stats, strerror(errno));
+		fc_cli_error("--stats %s: %s", cap->o.stats, strerror(errno ? errno : ENOMEM));
 		return -1;
 	}
 	f = strcmp(cap->o.stats, "-") ? fopen(cap->o.stats, "w") : stdout;
@@ -741,6 +804,7 @@ static int block_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -1;
 	fd = signalfd(-1, &set, SFD_CLOEXEC);
@@ -761,13 +825,30 @@ static int finish_output(struct capture *cap, int rc)
 			rc = FC_EXIT_FAIL;
 		}
 	}
-	if (fflush(cap->out.f) && !cap->out.err)
-		cap->out.err = errno;
-	if (cap->out.err) {
-		fc_cli_error("%s: %s", cap->o.out ? cap->o.out : "stdout", strerror(cap->out.err));
+	/* SIGTERM path: every sink delivers (or spools, and says so) before exit */
+	if (fc_cli_export__close(cap->x))
 		rc = FC_EXIT_FAIL;
-	}
 	return rc;
+}
+
+/* Metrics on by default: an explicit --metrics that cannot bind is fatal, the default is not. */
+static int start_metrics(struct capture *cap)
+{
+	const struct fc_cli_export *ex = &cap->o.ex;
+	char err[512];
+
+	if (ex->no_metrics)
+		return 0;
+	cap->metrics = fc_metrics__start(ex->metrics ? ex->metrics : FC_CLI_DEFAULT_METRICS,
+					 cap->o.workers, cap->x, err, sizeof(err));
+	if (cap->metrics)
+		return 0;
+	if (ex->metrics) {
+		fc_cli_error("--metrics: %s", err);
+		return -1;
+	}
+	fc_cli_warn("%s; running without /metrics (see --metrics, --no-metrics)", err);
+	return 0;
 }
 
 int fc_cmd_capture(int argc, char **argv)
@@ -775,7 +856,7 @@ int fc_cmd_capture(int argc, char **argv)
 	struct capture *cap;
 	struct fc_afp_stats k;
 	uint64_t t0 = fc_cli_now_ns();
-	int rc = FC_EXIT_OK, prc, sig_fd;
+	int rc = FC_EXIT_OK, prc, sig_fd = -1;
 
 	cap = calloc(1, sizeof(*cap));
 	if (!cap) {
@@ -784,10 +865,9 @@ int fc_cmd_capture(int argc, char **argv)
 	}
 	prc = parse_cap_args(argc, argv, &cap->o);
 	if (prc) {
-		free(cap);
-		return prc > 0 ? FC_EXIT_OK : FC_EXIT_USAGE;
+		rc = prc > 0 ? FC_EXIT_OK : FC_EXIT_USAGE;
+		goto out_opts;
 	}
-	pthread_mutex_init(&cap->out.mu, NULL);
 	pthread_mutex_init(&cap->pcap_mu, NULL);
 	cap->drain_ns = 2 * (cap->o.block_timeout_ns ? cap->o.block_timeout_ns :
 				FC_AFP_DEFAULT_BLOCK_TIMEOUT_MS * 1000000ull) + 20 * 1000000ull;
@@ -801,20 +881,17 @@ int fc_cmd_capture(int argc, char **argv)
 	rc = open_workers(cap);
 	if (rc)
 		goto out_workers;
-	cap->out.f = cap->o.out && strcmp(cap->o.out, "-") ? fopen(cap->o.out, "w") : stdout;
-	if (!cap->out.f) {
-		fc_cli_error("-o %s: %s", cap->o.out, strerror(errno));
+	if (start_metrics(cap)) {
 		rc = FC_EXIT_FAIL;
 		goto out_workers;
 	}
-	setvbuf(cap->out.f, NULL, _IOFBF, 1 << 20);
 	if (cap->o.pcap_out) {
 		cap->pcap = fc_pcap_writer__open(cap->o.pcap_out, fc_afp__linktype(cap->w[0].afp),
 						 FC_AFP_FILTER_SNAPLEN, false);
 		if (!cap->pcap) {
 			fc_cli_error("-w %s: %s", cap->o.pcap_out, strerror(errno));
 			rc = FC_EXIT_FAIL;
-			goto out_close;
+			goto out_workers;
 		}
 	}
 	if (start_workers(cap) == 0) {
@@ -828,25 +905,25 @@ int fc_cmd_capture(int argc, char **argv)
 	}
 	stop_workers(cap);
 	read_kernel_stats(cap, &k);
+	fc_metrics__publish_kernel(cap->metrics, k.packets, k.drops, k.freezes);
 	if (!cap->o.quiet)
 		log_kernel_stats(cap, &k);
 	rc = finish_output(cap, rc);
 	if (write_stats(cap, &k, t0))
 		rc = FC_EXIT_FAIL;
-out_close:
-	fc_pcap_writer__close(cap->pcap);
-	if (cap->out.f != stdout && fclose(cap->out.f) && rc == FC_EXIT_OK) {
-		fc_cli_error("%s: %s", cap->o.out, strerror(errno));
-		rc = FC_EXIT_FAIL;
-	}
 out_workers:
+	fc_pcap_writer__close(cap->pcap);
+	fc_metrics__stop(cap->metrics);
+	fc_export__free(cap->x);	/* workers never started: closes (and spools) here */
 	free_workers(cap);
 	cap_bypass_close(&cap->o.bp);
 out_free:
 	if (sig_fd >= 0)
 		close(sig_fd);
-	pthread_mutex_destroy(&cap->out.mu);
 	pthread_mutex_destroy(&cap->pcap_mu);
+out_opts:
+	free(cap->o.out_sink);
+	fc_cli_export__fini(&cap->o.ex);
 	free(cap);
 	return rc;
 }

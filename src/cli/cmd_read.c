@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * cmd_read.c - `flowcut read FILE`: flow records from a capture file as JSON
- * lines (stdout or -o FILE), final counters with --stats. Timestamps are the
- * capture's, never the wall clock. Exit status: 0 on success (a file cut
- * mid-record is a warning), 1 when the input cannot be read or output cannot
- * be written, 2 on a bad command line.
+ * cmd_read.c - `flowcut read FILE`: flow records from a capture file to the
+ * sinks (--sink, repeatable; default JSON lines on stdout, -o FILE being
+ * --sink json:FILE), final counters with --stats. Timestamps are the
+ * capture's, never the wall clock. Records go through the exporter in its
+ * lossless mode: a file can wait for a slow sink, so nothing is dropped
+ * while a sink works. Exit status: 0 on success (a file cut mid-record is a
+ * warning), 1 when the input cannot be read or a sink could not take every
+ * record, 2 on a bad command line.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,7 +16,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "export_cli.h"
 #include "flowcut/engine.h"
+#include "flowcut/metrics.h"
 #include "flowcut/record.h"
 #include "flowcut/source.h"
 #include "progress.h"
@@ -25,12 +30,8 @@ struct read_opts {
 	const char *filter;
 	bool quiet;
 	struct fc_engine_opts eng;
-};
-
-struct out_ctx {
-	FILE *f;
-	int err;		/* first write errno */
-	uint64_t records;
+	struct fc_cli_export ex;
+	char *out_sink;		/* "json:" + -o FILE */
 };
 
 enum {
@@ -53,6 +54,7 @@ static const struct option read_longopts[] = {
 	{ "no-vlan-key", no_argument, NULL, OPT_NO_VLAN },
 	{ "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
 	{ "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
+	FC_CLI_EXPORT_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -60,7 +62,7 @@ static const struct option read_longopts[] = {
 static void read_usage(FILE *out)
 {
 	fputs("usage: flowcut read FILE [options]\n"
-	      "  -o, --output FILE         write records here (default: stdout)\n"
+	      "  -o, --output FILE         JSON lines to FILE (= --sink json:FILE; default: stdout)\n"
 	      "  -f, --filter EXPR         tcpdump filter expression; others are counted as filtered\n"
 	      "      --stats FILE          write the final counters as JSON\n"
 	      "  -q, --quiet               no progress bar\n"
@@ -73,7 +75,9 @@ static void read_usage(FILE *out)
 	      "      --max-flows N         flow table cap (default 1048576); LRU eviction beyond\n"
 	      "      --no-vlan-key         do not tell flows apart by VLAN id\n"
 	      "      --frag-timeout DUR    how long a first fragment is remembered (default 30s)\n"
-	      "      --max-frags N         fragment table size (default 8192)\n",
+	      "      --max-frags N         fragment table size (default 8192)\n"
+	      FC_CLI_EXPORT_USAGE
+	      "                            (read serves no /metrics unless --metrics is given)\n",
 	      out);
 }
 
@@ -131,12 +135,22 @@ static int parse_num_opt(int c, const char *arg, struct read_opts *o)
 /* Returns 0, -1 on a usage error, or 1 when --help was printed. */
 static int parse_read_args(int argc, char **argv, struct read_opts *o)
 {
-	int c;
+	int c, rc;
 
-	memset(o, 0, sizeof(*o));
 	fc_flowtab_opts__defaults(&o->eng.flow);
+	if (fc_cli_export__config(&o->ex, "read", read_longopts, argc, argv))
+		return -1;
+	if (o->ex.argv) {
+		argc = o->ex.argc;
+		argv = o->ex.argv;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:f:qh", read_longopts, NULL)) != -1) {
+		rc = fc_cli_export__opt(&o->ex, c, optarg);
+		if (rc < 0)
+			return -1;
+		if (rc)
+			continue;
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'f': o->filter = optarg; break;
@@ -157,42 +171,49 @@ static int parse_read_args(int argc, char **argv, struct read_opts *o)
 		return -1;
 	}
 	o->in = argv[optind];
+	if (o->out) {	/* -o FILE: one more sink, json:FILE */
+		size_t len = strlen(o->out) + 6;
+
+		o->out_sink = malloc(len);
+		if (!o->out_sink) {
+			fc_cli_error("out of memory");
+			return -1;
+		}
+		snprintf(o->out_sink, len, "json:%s", o->out);
+		if (fc_cli_export__opt(&o->ex, FC_CLI_OPT_SINK, o->out_sink) < 0)
+			return -1;
+	}
 	return 0;
 }
 
-static void emit_json(void *ctx, const struct fc_flow_rec *rec)
-{
-	struct out_ctx *oc = ctx;
-	char buf[2048];
-	int n = fc_record_to_json(rec, buf, sizeof(buf) - 1);
-
-	oc->records++;
-	if (n < 0 || oc->err)
-		return;
-	buf[n++] = '\n';
-	if (fwrite(buf, 1, (size_t)n, oc->f) != (size_t)n)
-		oc->err = errno ? errno : EIO;
-}
-
-static int write_stats(const struct read_opts *o, struct fc_engine *eng, const char *warning,
-		       uint64_t t0)
+static int write_stats(const struct read_opts *o, struct fc_engine *eng, struct fc_export *x,
+		       const char *warning, uint64_t t0)
 {
 	struct fc_stats_extra ex = {
 		.source = o->in,
 		.warning = warning,
 		.elapsed_s = (double)(fc_cli_now_ns() - t0) / 1e9,
 	};
+	char *members;
 	FILE *f;
 	int err;
 
 	if (!o->stats)
 		return 0;
-	f = strcmp(o->stats, "-") ? fopen(o->stats, "w") : stdout;
-	if (!f) {
+	members = fc_cli_export__stats_members(x);
+	if (!members) {
 		fc_cli_error("--stats %s: %s", o->stats, strerror(errno));
 		return -1;
 	}
-	err = fc_stats__write_json(fc_engine__stats(eng), fc_engine__flow_stats(eng), &ex, f);
+	f = strcmp(o->stats, "-") ? fopen(o->stats, "w") : stdout;
+	if (!f) {
+		fc_cli_error("--stats %s: %s", o->stats, strerror(errno));
+		free(members);
+		return -1;
+	}
+	err = fc_stats__write_json_ext(fc_engine__stats(eng), fc_engine__flow_stats(eng), &ex,
+				       members, f);
+	free(members);
 	if (f != stdout && fclose(f) && !err)
 		err = -errno;
 	if (err) {
@@ -203,7 +224,8 @@ static int write_stats(const struct read_opts *o, struct fc_engine *eng, const c
 }
 
 /* Pump every frame of src into eng. Returns the source's final status. */
-static enum fc_src_status pump(struct fc_pcap_src *src, struct fc_engine *eng, bool quiet)
+static enum fc_src_status pump(struct fc_pcap_src *src, struct fc_engine *eng, bool quiet,
+			       struct fc_metrics *m)
 {
 	struct fc_progress prog;
 	enum fc_src_status st;
@@ -213,7 +235,9 @@ static enum fc_src_status pump(struct fc_pcap_src *src, struct fc_engine *eng, b
 	fc_progress__init(&prog, !quiet);
 	while ((st = fc_pcap_src__next(src, &f)) == FC_SRC_FRAME) {
 		fc_engine__frame(eng, &f, !fc_pcap_src__match(src, &f));
-		if (!(++n & 0xfff) && prog.enabled) {
+		if (!(++n & 0xffff) && m)
+			fc_metrics__publish(m, 0, fc_engine__stats(eng), fc_engine__flow_stats(eng));
+		if (!(n & 0xfff) && prog.enabled) {
 			uint64_t pos, size;
 
 			fc_pcap_src__progress(src, &pos, &size);
@@ -226,9 +250,10 @@ static enum fc_src_status pump(struct fc_pcap_src *src, struct fc_engine *eng, b
 
 int fc_cmd_read(int argc, char **argv)
 {
-	struct read_opts o;
-	struct out_ctx oc = { 0 };
+	struct read_opts o = { 0 };
+	struct fc_metrics *m = NULL;
 	struct fc_pcap_src *src;
+	struct fc_export *x;
 	struct fc_engine *eng;
 	enum fc_src_status st;
 	const char *warning = NULL;
@@ -237,31 +262,42 @@ int fc_cmd_read(int argc, char **argv)
 	int rc = FC_EXIT_OK, prc;
 
 	prc = parse_read_args(argc, argv, &o);
-	if (prc)
-		return prc > 0 ? FC_EXIT_OK : FC_EXIT_USAGE;
+	if (prc) {
+		rc = prc > 0 ? FC_EXIT_OK : FC_EXIT_USAGE;
+		goto out_opts;
+	}
 	src = fc_pcap_src__open(o.in, o.filter, err, sizeof(err));
 	if (!src) {
 		fc_cli_error("%s: %s", o.in, err);
-		return strstr(err, "filter") ? FC_EXIT_USAGE : FC_EXIT_FAIL;
+		rc = strstr(err, "filter") ? FC_EXIT_USAGE : FC_EXIT_FAIL;
+		goto out_opts;
 	}
-	oc.f = o.out && strcmp(o.out, "-") ? fopen(o.out, "w") : stdout;
-	if (!oc.f) {
-		fc_cli_error("-o %s: %s", o.out, strerror(errno));
-		fc_pcap_src__close(src);
-		return FC_EXIT_FAIL;
+	/* A file can wait for its sinks: lossless, nothing dropped while they work. */
+	x = fc_cli_export__open(&o.ex, 1, true, "json:-");
+	if (!x) {
+		rc = FC_EXIT_FAIL;
+		goto out_src;
 	}
-	setvbuf(oc.f, NULL, _IOFBF, 1 << 20);
-	o.eng.flow.emit = emit_json;
-	o.eng.flow.emit_ctx = &oc;
+	if (o.ex.metrics && !o.ex.no_metrics) {
+		m = fc_metrics__start(o.ex.metrics, 1, x, err, sizeof(err));
+		if (!m) {
+			fc_cli_error("--metrics: %s", err);
+			rc = FC_EXIT_FAIL;
+			goto out_export;
+		}
+	}
+	o.eng.flow.emit = fc_export__emit_cb;
+	o.eng.flow.emit_ctx = fc_export__producer(x, 0);
 	eng = fc_engine__new(&o.eng);
 	if (!eng) {
 		fc_cli_error("cannot create the flow table (--max-flows %u): %s", o.eng.flow.max_flows,
 			     strerror(errno));
 		rc = FC_EXIT_FAIL;
-		goto out_close;
+		goto out_metrics;
 	}
-	st = pump(src, eng, o.quiet);
+	st = pump(src, eng, o.quiet, m);
 	fc_engine__finish(eng, FC_END_EOF);
+	fc_metrics__publish(m, 0, fc_engine__stats(eng), fc_engine__flow_stats(eng));
 	if (st == FC_SRC_TRUNCATED) {
 		warning = fc_pcap_src__error(src);
 		fc_cli_warn("%s: %s; every complete packet before it was read", o.in, warning);
@@ -271,20 +307,20 @@ int fc_cmd_read(int argc, char **argv)
 			     warning);
 		rc = FC_EXIT_FAIL;
 	}
-	if (fflush(oc.f) && !oc.err)
-		oc.err = errno;
-	if (oc.err) {
-		fc_cli_error("%s: %s", o.out ? o.out : "stdout", strerror(oc.err));
+	/* every record delivered (or spooled, and said so) before the counters */
+	if (fc_cli_export__close(x))
 		rc = FC_EXIT_FAIL;
-	}
-	if (write_stats(&o, eng, warning, t0))
+	if (write_stats(&o, eng, x, warning, t0))
 		rc = FC_EXIT_FAIL;
 	fc_engine__free(eng);
-out_close:
-	if (oc.f != stdout && fclose(oc.f) && rc == FC_EXIT_OK) {
-		fc_cli_error("%s: %s", o.out, strerror(errno));
-		rc = FC_EXIT_FAIL;
-	}
+out_metrics:
+	fc_metrics__stop(m);
+out_export:
+	fc_export__free(x);
+out_src:
 	fc_pcap_src__close(src);
+out_opts:
+	free(o.out_sink);
+	fc_cli_export__fini(&o.ex);
 	return rc;
 }

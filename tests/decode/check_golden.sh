@@ -35,7 +35,7 @@ for p in "${pcaps[@]}"; do
 import json, sys
 def load(p):
     d = json.load(open(p))
-    for k in ("elapsed_s", "source"):
+    for k in ("elapsed_s", "source", "sinks", "export_ring_full"):
         d.pop(k, None)
     return d
 a, b = load(sys.argv[1]), load(sys.argv[2])
