@@ -382,6 +382,32 @@ int fc_spool__append(struct fc_spool *sp, const struct fc_flow_rec *recs, size_t
 	return done ? (int)done : rc;
 }
 
+/*
+ * Bytes from disk are not trusted the way the flow table's own records are:
+ * sinks copy text fields without escaping (they are letters and base64 by
+ * construction), so a damaged spool must not smuggle in quotes or control
+ * bytes. Terminate the strings and mask anything outside their alphabets.
+ */
+static void clean_str(char *s, size_t cap, const char *extra)
+{
+	size_t i;
+
+	s[cap - 1] = '\0';
+	for (i = 0; s[i]; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr(extra, c)))
+			s[i] = '?';
+	}
+}
+
+static void sanitize(struct fc_flow_rec *r)
+{
+	clean_str(r->history, sizeof(r->history), "^");
+	clean_str(r->community_id, sizeof(r->community_id), ":+/=");
+}
+
 static int read_recs(struct fc_spool *sp, const struct seg *s, uint64_t from, struct fc_flow_rec *out,
 		     size_t n)
 {
@@ -400,7 +426,10 @@ static int read_recs(struct fc_spool *sp, const struct seg *s, uint64_t from, st
 	r = pread(sp->head_fd, out, n * REC_SIZE, (off_t)(SPOOL_HDR + from * REC_SIZE));
 	if (r < 0)
 		return -errno;
-	return (int)((uint64_t)r / REC_SIZE);
+	n = (size_t)((uint64_t)r / REC_SIZE);
+	for (size_t i = 0; i < n; i++)
+		sanitize(&out[i]);
+	return (int)n;
 }
 
 int fc_spool__prepend(struct fc_spool *sp, const struct fc_flow_rec *recs, size_t n)

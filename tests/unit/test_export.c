@@ -413,6 +413,31 @@ static void test_spool_restart_keeps_partly_delivered(void)
 	fc_spool__close(sp);
 }
 
+/* A damaged spool must not smuggle quotes or control bytes into the sinks' text. */
+static void test_spool_sanitizes_text(void)
+{
+	struct fc_flow_rec r, out;
+	struct fc_spool *sp;
+	char note[256], dir[300];
+
+	snprintf(dir, sizeof(dir), "%s/hostile", tmpdir);
+	sp = fc_spool__open(dir, 1 << 20, note, sizeof(note));
+	CHECK(sp != NULL);
+	if (!sp)
+		return;
+	mkrec(&r, 7);
+	memset(r.history, 'S', sizeof(r.history));	/* no NUL at all */
+	r.history[3] = '"';
+	r.history[4] = '\x01';
+	memcpy(r.community_id, "1:ab\\c=", 8);
+	CHECK(fc_spool__append(sp, &r, 1) == 1);
+	CHECK(fc_spool__peek(sp, &out, 1) == 1);
+	CHECK_EQ_U(strlen(out.history), sizeof(out.history) - 1);
+	CHECK(out.history[3] == '?' && out.history[4] == '?');
+	CHECK_STR(out.community_id, "1:ab?c=");
+	fc_spool__close(sp);
+}
+
 static void test_spool_cap_drops_counted(void)
 {
 	const char *specs[] = { "fake:d?queue_max=16&spool_max=64k" };
@@ -527,6 +552,7 @@ int main(void)
 	RUN(test_spool_while_down);
 	RUN(test_spool_survives_restart);
 	RUN(test_spool_restart_keeps_partly_delivered);
+	RUN(test_spool_sanitizes_text);
 	RUN(test_spool_cap_drops_counted);
 	RUN(test_spool_disk_full);
 	RUN(test_bad_options);
