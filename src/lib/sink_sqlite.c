@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * sink_sqlite.c - the "sqlite" sink: flow records into the embedded SQLite
+ * flow store that `flowcut query` reads (schema: store_schema.c,
+ * docs/store.md).
+ *
+ * Target: "sqlite:PATH", or "sqlite:" for the default path
+ * (fc_store_default_path()); missing directories are created. Options:
+ *   retain=DUR        delete records whose end is older than now - DUR
+ *                     (7d, 12h, ...; 0 = keep everything, the default)
+ *   busy_timeout=DUR  how long a write waits for another writer's lock
+ *                     (default 1s)
+ *
+ * The store runs in WAL mode with synchronous=NORMAL: a commit is one
+ * sequential append, readers never block the writer, and a power cut can
+ * lose at most the last commits, never corrupt the file. Each write() batch
+ * is one transaction through one reused prepared statement; a failed batch
+ * is rolled back whole and
+ * reported as -errno (ENOSPC, EROFS, EBUSY, ...) so the exporter keeps the
+ * records - nothing is half-written or silently dropped. The hourly rollups
+ * are summed in memory (store_rollup.c) and written once a minute, at flush
+ * and at close, together with the rollup_upto mark; rows above the mark
+ * (a crash) are summed again at the next open.
+ *
+ * Retention runs to completion at open, then at most once a minute, each
+ * time deleting at most RETAIN_CHUNK rows (and one hour of each rollup) in
+ * its own transaction after a write, so a write never waits behind a large
+ * delete; a backlog is worked off one chunk per write.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "flowcut/sink.h"
+#include "flowcut/store.h"
+#include "store_rollup.h"
+#include "store_schema.h"
+
+#define RETAIN_CHUNK 5000
+#define RETAIN_EVERY_NS 60000000000ULL
+#define DEFAULT_BUSY_MS 1000
+#define ROLLUP_EVERY_NS 60000000000ULL
+#define ROLLUP_MAX_GROUPS 200000	/* ~20 MB of sums before an early write */
+
+struct sqlite_sink {
+	sqlite3 *db;
+	sqlite3_stmt *ins;		/* one flows row */
+	sqlite3_stmt *del_flows;	/* one retention chunk of flows */
+	sqlite3_stmt *del_talk[FC_STORE_NTIERS];	/* oldest expired bucket of talk_* */
+	sqlite3_stmt *del_port[FC_STORE_NTIERS];	/* ... of port_* */
+	uint64_t retain_ns;		/* 0 = keep everything */
+	uint64_t retained_mono_ns;	/* CLOCK_MONOTONIC of the last retention run */
+	int retain_backlog;		/* last run hit a chunk limit */
+	int busy_ms;
+	struct fc_rollup *roll;		/* sums of committed rows above rollup_upto */
+	int64_t last_id;		/* highest flows.id committed */
+	int roll_lost;			/* roll missed rows (ENOMEM): rebuild from flows */
+	uint64_t rolled_mono_ns;	/* CLOCK_MONOTONIC of the last rollup write */
+	char path[PATH_MAX];
+	char where[PATH_MAX + 2];	/* "PATH: " in messages when not in the sink's name */
+};
+
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* "7d", "12h", "30m", "45s", "500ms"; a bare number is seconds. 0 or -EINVAL. */
+static int parse_dur(const char *s, uint64_t *ns)
+{
+	static const struct { const char *unit; uint64_t mul; } units[] = {
+		{ "", 1000000000ULL }, { "s", 1000000000ULL }, { "ms", 1000000ULL },
+		{ "m", 60000000000ULL }, { "h", 3600000000000ULL }, { "d", 86400000000000ULL },
+	};
+	unsigned long long v;
+	char *end;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (v > UINT64_MAX / units[i].mul)
+			return -EINVAL;
+		*ns = v * units[i].mul;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* mkdir -p of path's directory. 0 or -errno. */
+static int make_parent_dirs(const char *path)
+{
+	char dir[PATH_MAX];
+	char *p;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	p = strrchr(dir, '/');
+	if (!p || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Record a SQLite failure on the sink: message, health, errno. */
+static int fail(struct fc_sink *s, struct sqlite_sink *q, int rc, const char *what)
+{
+	int err = fc_store_errno(q->db, rc), prim = rc & 0xff, sys = 0;
+
+	/* the OS error only where SQLite's text hides it ("unable to open") */
+	if (q->db && (prim == SQLITE_CANTOPEN || prim == SQLITE_IOERR || prim == SQLITE_FULL))
+		sys = sqlite3_system_errno(q->db);
+
+	fc_sink__set_err(s, "%s%s: %s%s%s%s", q->where, what,
+			 q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc),
+			 sys > 0 ? " (" : "", sys > 0 ? strerror(sys) : "", sys > 0 ? ")" : "");
+	fc_sink__health(s)->up = 0;
+	return err ? err : -EIO;
+}
+
+static int prepare(struct sqlite_sink *q, const char *sql, sqlite3_stmt **st)
+{
+	return sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+}
+
+static int prepare_all(struct sqlite_sink *q)
+{
+	char ins[1024];
+	int rc, t;
+
+	snprintf(ins, sizeof(ins), "INSERT INTO flows (%s, hour) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		 " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
+		 " ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)", fc_store_rec_columns);
+	rc = prepare(q, ins, &q->ins);
+	if (rc == SQLITE_OK)
+		rc = prepare(q, "DELETE FROM flows WHERE id IN (SELECT id FROM flows"
+			     " WHERE end_ns < ?1 LIMIT ?2)", &q->del_flows);
+	/* A rollup bucket goes once all of it is past the cutoff. */
+	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
+		snprintf(ins, sizeof(ins), "DELETE FROM %s WHERE bucket = (SELECT min(bucket) FROM"
+			 " %s) AND bucket < ?1", fc_store_tiers[t].talk, fc_store_tiers[t].talk);
+		rc = prepare(q, ins, &q->del_talk[t]);
+		if (rc != SQLITE_OK)
+			break;
+		snprintf(ins, sizeof(ins), "DELETE FROM %s WHERE bucket = (SELECT min(bucket) FROM"
+			 " %s) AND bucket < ?1", fc_store_tiers[t].port, fc_store_tiers[t].port);
+		rc = prepare(q, ins, &q->del_port[t]);
+	}
+	return rc;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/*
+ * One bounded retention step in its own transaction. Sets *more when rows
+ * remain. Returns a SQLite code.
+ */
+static int retain_chunk(struct sqlite_sink *q, int *more)
+{
+	uint64_t now = clock_ns(CLOCK_REALTIME);
+	uint64_t cutoff = now > q->retain_ns ? now - q->retain_ns : 0;
+	int rc, t, deleted = 0, rolled = 0;
+
+	*more = 0;
+	rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(q->del_flows, 1, (sqlite3_int64)cutoff);
+	sqlite3_bind_int(q->del_flows, 2, RETAIN_CHUNK);
+	rc = step_done(q->del_flows);
+	if (rc == SQLITE_OK)
+		deleted = sqlite3_changes(q->db);
+	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
+		sqlite3_int64 b = (sqlite3_int64)(cutoff / fc_store_tiers[t].ns);
+
+		sqlite3_bind_int64(q->del_talk[t], 1, b);
+		rc = step_done(q->del_talk[t]);
+		rolled += sqlite3_changes(q->db);
+		if (rc != SQLITE_OK)
+			break;
+		sqlite3_bind_int64(q->del_port[t], 1, b);
+		rc = step_done(q->del_port[t]);
+		rolled += sqlite3_changes(q->db);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	*more = deleted == RETAIN_CHUNK || rolled > 0;
+	q->retained_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	return SQLITE_OK;
+}
+
+static int insert_one(struct sqlite_sink *q, const struct fc_flow_rec *r)
+{
+	int rc;
+
+	rc = fc_store_bind_rec(q->ins, r);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(q->ins, FC_STORE_REC_NCOLS + 1,
+					(sqlite3_int64)(r->end_ns / FC_STORE_BUCKET_NS));
+	if (rc == SQLITE_OK)
+		rc = step_done(q->ins);
+	return rc;
+}
+
+/* Sum committed records for the rollups; on ENOMEM rebuild from flows later. */
+static void roll_add(struct sqlite_sink *q, const struct fc_flow_rec *recs, size_t n)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < n && !q->roll_lost; i++) {
+		const struct fc_flow_rec *r = &recs[i];
+
+		fc_addr_to_str(&r->src, r->family, src, sizeof(src));
+		fc_addr_to_str(&r->dst, r->family, dst, sizeof(dst));
+		if (fc_rollup__add(q->roll, r->end_ns, src, dst, r->proto, r->dport,
+				   r->bytes + r->rbytes, r->pkts + r->rpkts))
+			q->roll_lost = 1;
+	}
+}
+
+/* Fold the in-memory sums into the rollup tables with the new mark, in one
+ * transaction. The records are already committed, so a failure only delays
+ * this (the sums are kept). Returns a SQLite code. */
+static int roll_write(struct sqlite_sink *q)
+{
+	int64_t upto = q->last_id;
+	int rc;
+
+	rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (q->roll_lost)
+		rc = fc_rollup__catch_up(q->roll, q->db, &upto);
+	if (rc == SQLITE_OK)
+		rc = fc_rollup__write(q->roll, q->db, upto);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	fc_rollup__clear(q->roll);
+	q->roll_lost = 0;
+	q->rolled_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	return SQLITE_OK;
+}
+
+static int parse_opts(struct fc_sink *s, struct sqlite_sink *q, const struct fc_sink_spec *spec)
+{
+	unsigned i;
+
+	q->busy_ms = DEFAULT_BUSY_MS;
+	for (i = 0; i < spec->nopts; i++) {
+		const char *k = spec->opts[i].key, *v = spec->opts[i].val;
+		uint64_t ns;
+
+		if (!strcmp(k, "retain")) {
+			if (parse_dur(v, &q->retain_ns)) {
+				fc_sink__set_err(s, "retain=%s: not a duration (e.g. 7d, 12h; 0 = keep "
+						 "everything)", v);
+				return -EINVAL;
+			}
+		} else if (!strcmp(k, "busy_timeout")) {
+			if (parse_dur(v, &ns) || ns / 1000000 > INT_MAX) {
+				fc_sink__set_err(s, "busy_timeout=%s: not a duration (e.g. 500ms, 2s)", v);
+				return -EINVAL;
+			}
+			q->busy_ms = (int)(ns / 1000000);
+		} else {
+			fc_sink__set_err(s, "unknown option '%s' (sqlite takes retain, busy_timeout)", k);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int sqlite_open(struct fc_sink *s, const struct fc_sink_spec *spec)
+{
+	struct sqlite_sink *q = fc_sink__priv(s);
+	char err[FC_SINK_ERR_LEN];
+	int rc, more;
+
+	rc = parse_opts(s, q, spec);
+	if (rc)
+		return rc;
+	if (spec->target[0]) {
+		if (snprintf(q->path, sizeof(q->path), "%s", spec->target) >= (int)sizeof(q->path)) {
+			fc_sink__set_err(s, "path too long");
+			return -ENAMETOOLONG;
+		}
+	} else {
+		rc = fc_store_default_path(q->path, sizeof(q->path));
+		if (rc) {
+			fc_sink__set_err(s, "no default store path (HOME is not set); use sqlite:PATH");
+			return rc;
+		}
+		snprintf(q->where, sizeof(q->where), "%s: ", q->path);
+	}
+	rc = make_parent_dirs(q->path);
+	if (rc) {
+		fc_sink__set_err(s, "%scannot create the directory: %s", q->where, strerror(-rc));
+		return rc;
+	}
+	rc = sqlite3_open_v2(q->path, &q->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, q, rc, "cannot open");
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, q->busy_ms);
+	/* WAL: writers append, readers (flowcut query) never block them.
+	 * NORMAL: fsync at checkpoints only - safe against corruption, and the
+	 * difference between 200k and 2k commits a second. */
+	rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			  " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, q, rc, "cannot set up");
+	rc = fc_store_migrate(q->db, fc_store_migrations, fc_store_nmigrations, err, sizeof(err));
+	if (rc) {
+		fc_sink__set_err(s, "%s%s", q->where, err);
+		return rc;
+	}
+	rc = prepare_all(q);
+	if (rc != SQLITE_OK)
+		return fail(s, q, rc, "cannot prepare statements");
+	/* rows a crash left above the rollup mark go into the rollups now */
+	q->roll = fc_rollup__new();
+	if (!q->roll) {
+		fc_sink__set_err(s, "out of memory");
+		return -ENOMEM;
+	}
+	q->roll_lost = 1;
+	rc = roll_write(q);
+	if (rc != SQLITE_OK)
+		return fail(s, q, rc, "cannot bring the rollups up to date");
+	q->last_id = fc_rollup_mark(q->db);
+	if (q->retain_ns) {
+		do
+			rc = retain_chunk(q, &more);
+		while (rc == SQLITE_OK && more);
+		if (rc != SQLITE_OK)
+			return fail(s, q, rc, "retention");
+	}
+	fc_sink__health(s)->up = 1;
+	return 0;
+}
+
+static int sqlite_write(struct fc_sink *s, const struct fc_flow_rec *recs, size_t n)
+{
+	struct sqlite_sink *q = fc_sink__priv(s);
+	struct fc_sink_health *h = fc_sink__health(s);
+	size_t i;
+	int rc, more;
+
+	if (!n)
+		return 0;
+	rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto err;
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = insert_one(q, &recs[i]);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		int err = fail(s, q, rc, "write");
+
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		h->failed++;
+		return err;
+	}
+	h->written += n;
+	h->up = 1;
+	q->last_id = sqlite3_last_insert_rowid(q->db);
+	roll_add(q, recs, n);
+	if (q->roll_lost || fc_rollup__size(q->roll) > ROLLUP_MAX_GROUPS ||
+	    clock_ns(CLOCK_MONOTONIC) - q->rolled_mono_ns >= ROLLUP_EVERY_NS) {
+		rc = roll_write(q);
+		if (rc != SQLITE_OK)
+			fail(s, q, rc, "rollup");
+	}
+	if (q->retain_ns && (q->retain_backlog ||
+			     clock_ns(CLOCK_MONOTONIC) - q->retained_mono_ns >= RETAIN_EVERY_NS)) {
+		/* The records are committed; a failed delete only delays retention. */
+		rc = retain_chunk(q, &more);
+		if (rc != SQLITE_OK)
+			fail(s, q, rc, "retention");
+		q->retain_backlog = rc == SQLITE_OK && more;
+	}
+	return (int)n;
+err:
+	h->failed++;
+	return fail(s, q, rc, "cannot start a transaction");
+}
+
+static int sqlite_flush(struct fc_sink *s)
+{
+	struct sqlite_sink *q = fc_sink__priv(s);
+	int rc;
+
+	if (fc_rollup__size(q->roll) || q->roll_lost) {
+		rc = roll_write(q);
+		if (rc != SQLITE_OK)
+			return fail(s, q, rc, "rollup");
+	}
+
+	/* Every batch is committed by write(); fold the WAL back into the file
+	 * when nobody is reading so it does not grow between auto-checkpoints. */
+	sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return 0;
+}
+
+static void sqlite_close(struct fc_sink *s)
+{
+	struct sqlite_sink *q = fc_sink__priv(s);
+	int t;
+
+	if (q->db && q->roll && (fc_rollup__size(q->roll) || q->roll_lost))
+		roll_write(q);	/* else the next open catches up */
+	fc_rollup__free(q->roll);
+	sqlite3_finalize(q->ins);
+	sqlite3_finalize(q->del_flows);
+	for (t = 0; t < FC_STORE_NTIERS; t++) {
+		sqlite3_finalize(q->del_talk[t]);
+		sqlite3_finalize(q->del_port[t]);
+	}
+	if (q->db)
+		sqlite3_exec(q->db, "PRAGMA optimize", NULL, NULL, NULL);
+	sqlite3_close_v2(q->db);
+	q->db = NULL;
+}
+
+static const struct fc_sink_ops sqlite_ops = {
+	.type = "sqlite",
+	.help = "sqlite:[PATH]  embedded flow store for `flowcut query` (default path when empty);"
+		" options retain=DUR, busy_timeout=DUR",
+	.priv_size = sizeof(struct sqlite_sink),
+	.open = sqlite_open,
+	.write = sqlite_write,
+	.flush = sqlite_flush,
+	.close = sqlite_close,
+};
+
+FC_SINK_REGISTER(sqlite_ops);

@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * store_query.c - read side of the SQLite flow store (store.h): top-N
+ * summaries and record lists for `flowcut query`.
+ *
+ * Top-N plan: when the only filter is the time range (and perhaps proto),
+ * whole hours come from the hourly rollups (talk_hour, port_hour) and the
+ * partial hours at the range's edges from the flows table through its end_ns
+ * index; with address or port filters everything comes from flows through
+ * the (src, end_ns) / (dst, end_ns) / end_ns indexes. Either way SQLite only
+ * streams rows: the grouping is done here in a hash table, which is several
+ * times faster than SQLite's sorter-based GROUP BY on millions of rows, and
+ * the top N is a sort of the groups. docs/store.md has the numbers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "flowcut/store.h"
+#include "store_rollup.h"
+#include "store_schema.h"
+
+#define BUSY_MS 2000
+
+struct fc_store {
+	sqlite3 *db;
+};
+
+static const char *const top_names[FC_STORE_TOP__COUNT] = {
+	[FC_STORE_TOP_TALKERS] = "talkers", [FC_STORE_TOP_SRC] = "src",
+	[FC_STORE_TOP_DST] = "dst", [FC_STORE_TOP_PORTS] = "ports",
+	[FC_STORE_TOP_PROTOCOLS] = "protocols",
+};
+
+int fc_store_top_parse(const char *s, enum fc_store_top *out)
+{
+	int i;
+
+	for (i = 0; i < FC_STORE_TOP__COUNT; i++) {
+		if (!strcmp(s, top_names[i])) {
+			*out = (enum fc_store_top)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *fc_store_top_name(enum fc_store_top t)
+{
+	return (unsigned)t < FC_STORE_TOP__COUNT ? top_names[t] : "?";
+}
+
+void fc_store_filter__init(struct fc_store_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->port = -1;
+	f->proto = -1;
+}
+
+struct fc_store *fc_store__open(const char *path, char *err, size_t errlen)
+{
+	struct fc_store *st;
+	struct stat sb;
+	int rc, v;
+
+	if (stat(path, &sb) == -1) {
+		rc = errno;
+		if (rc == ENOENT)
+			snprintf(err, errlen, "no flow store at %s", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(rc));
+		errno = rc;
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		v = fc_store_errno(st->db, rc);
+		goto err_close;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_MS);
+	sqlite3_exec(st->db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
+	v = fc_store_version(st->db);
+	if (v < 0) {
+		snprintf(err, errlen, "%s: not a flow store (%s)", path, sqlite3_errmsg(st->db));
+		v = v == -EBUSY ? v : -EBADMSG;
+		goto err_close;
+	}
+	if (v == 0) {
+		snprintf(err, errlen, "%s: not a flow store (no schema_version)", path);
+		v = -EBADMSG;
+		goto err_close;
+	}
+	if (v != FC_STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: store schema version %d, this flowcut reads %d%s", path, v,
+			 FC_STORE_SCHEMA_VERSION,
+			 v < FC_STORE_SCHEMA_VERSION ? " (open it once with the sqlite sink to migrate)" : "");
+		v = -ENOTSUP;
+		goto err_close;
+	}
+	return st;
+err_close:
+	sqlite3_close_v2(st->db);
+	free(st);
+	errno = -v;
+	return NULL;
+}
+
+void fc_store__close(struct fc_store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+/* ---- grouping ---------------------------------------------------------- */
+
+struct group {
+	uint64_t hash;		/* 0 = empty slot */
+	struct fc_store_top_row row;
+};
+
+struct agg {
+	struct group *slots;
+	size_t cap;		/* power of two */
+	size_t used;
+};
+
+static uint64_t hash_key(const char *addr, int proto, int port)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(unsigned)proto << 20 ^ (uint64_t)(unsigned)port;
+
+	for (; *addr; addr++)
+		h = (h ^ (unsigned char)*addr) * 1099511628211ULL;
+	h ^= h >> 29;
+	return h ? h : 1;
+}
+
+static int agg_grow(struct agg *a)
+{
+	size_t ncap = a->cap ? a->cap * 2 : 1024, i;
+	struct group *n = calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (i = 0; i < a->cap; i++) {
+		size_t j;
+
+		if (!a->slots[i].hash)
+			continue;
+		for (j = a->slots[i].hash & (ncap - 1); n[j].hash; j = (j + 1) & (ncap - 1))
+			;
+		n[j] = a->slots[i];
+	}
+	free(a->slots);
+	a->slots = n;
+	a->cap = ncap;
+	return 0;
+}
+
+static int agg_add(struct agg *a, const char *addr, int proto, int port, uint64_t bytes,
+		   uint64_t pkts, uint64_t flows)
+{
+	uint64_t h = hash_key(addr, proto, port);
+	struct group *g;
+	size_t j;
+
+	if ((a->used + 1) * 4 > a->cap * 3 && agg_grow(a))
+		return -ENOMEM;
+	for (j = h & (a->cap - 1);; j = (j + 1) & (a->cap - 1)) {
+		g = &a->slots[j];
+		if (!g->hash)
+			break;
+		if (g->hash == h && g->row.proto == proto && g->row.port == port &&
+		    !strcmp(g->row.addr, addr))
+			goto found;
+	}
+	g->hash = h;
+	snprintf(g->row.addr, sizeof(g->row.addr), "%s", addr);
+	g->row.proto = proto;
+	g->row.port = port;
+	a->used++;
+found:
+	g->row.bytes += bytes;
+	g->row.pkts += pkts;
+	g->row.flows += flows;
+	return 0;
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+	const struct fc_store_top_row *a = pa, *b = pb;
+
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	if (a->pkts != b->pkts)
+		return a->pkts > b->pkts ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return strcmp(a->addr, b->addr);
+}
+
+/* ---- SQL building ------------------------------------------------------ */
+
+/* Canonical text of an address ("2001:DB8::01" -> "2001:db8::1"). 0 or -EINVAL. */
+static int canon_addr(const char *in, char *out, size_t cap)
+{
+	struct fc_addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, in, a.b) == 1) {
+		fc_addr_to_str(&a, 4, out, cap);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, in, a.b) == 1) {
+		fc_addr_to_str(&a, 6, out, cap);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+struct cfilter {
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], host[INET6_ADDRSTRLEN];
+	int has_src, has_dst, has_host;
+	int port, proto;
+	int64_t mark;		/* rollup_upto, for the rollup plan's raw parts */
+};
+
+static int canon_filter(const struct fc_store_filter *f, struct cfilter *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->port = f->port;
+	c->proto = f->proto;
+#define CANON(field)                                                                       \
+	if (f->field) {                                                                    \
+		if (canon_addr(f->field, c->field, sizeof(c->field))) {                    \
+			snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", f->field); \
+			return -EINVAL;                                                     \
+		}                                                                          \
+		c->has_##field = 1;                                                        \
+	}
+	CANON(src)
+	CANON(dst)
+	CANON(host)
+#undef CANON
+	if (f->port > 65535 || f->proto > 255) {
+		snprintf(err, errlen, "port or protocol out of range");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* " AND ..." for the non-time filters on flows; named parameters. */
+static void filter_sql(const struct cfilter *c, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s%s%s%s",
+		 c->has_src ? " AND src = :src" : "",
+		 c->has_dst ? " AND dst = :dst" : "",
+		 c->has_host ? " AND (src = :host OR dst = :host)" : "",
+		 c->port >= 0 ? " AND (sport = :port OR dport = :port)" : "",
+		 c->proto >= 0 ? " AND proto = :proto" : "");
+}
+
+static void bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_named_i64(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i)
+		sqlite3_bind_int64(st, i, v);
+}
+
+static void bind_filter(sqlite3_stmt *st, const struct cfilter *c)
+{
+	bind_named_text(st, ":src", c->src);
+	bind_named_text(st, ":dst", c->dst);
+	bind_named_text(st, ":host", c->host);
+	bind_named_i64(st, ":port", c->port);
+	bind_named_i64(st, ":proto", c->proto);
+}
+
+static int sql_fail(struct fc_store *st, int rc, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(st->db));
+	return fc_store_errno(st->db, rc);
+}
+
+static int64_t clamp_ns(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* [lo, hi) narrowed to the end times actually stored; empty -> lo >= hi. */
+static int data_range(struct fc_store *st, int64_t *lo, int64_t *hi, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT (SELECT min(end_ns) FROM flows),"
+				" (SELECT max(end_ns) FROM flows)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(st, rc, err, errlen);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
+			*hi = *lo;
+		} else {
+			int64_t mn = sqlite3_column_int64(s, 0), mx = sqlite3_column_int64(s, 1);
+
+			if (*lo < mn)
+				*lo = mn;
+			if (mx < INT64_MAX && *hi > mx + 1)
+				*hi = mx + 1;
+		}
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : sql_fail(st, rc, err, errlen);
+}
+
+static int has_addr(const struct cfilter *c)
+{
+	return c->has_src || c->has_dst || c->has_host;
+}
+
+typedef int (*row_fn)(sqlite3_stmt *s, void *ctx);
+
+/*
+ * Run "SELECT cols FROM flows WHERE <end_ns in [lo, hi)> <filters> tail"
+ * and hand each row to fn. With an address filter the query runs once per
+ * hour (newest first when backwards), seeking (hour, src) / (hour, dst);
+ * *remaining, when not NULL, is bound to :limit and counts rows down, and
+ * the loop stops at 0. Returns 0, fn's nonzero value, or a negative errno.
+ */
+static int scan_flows(struct fc_store *st, const char *cols, const char *extra, const char *tail,
+		      const struct cfilter *c, int64_t lo, int64_t hi, int backwards,
+		      int64_t *remaining, row_fn fn, void *ctx, char *err, size_t errlen)
+{
+	const int64_t H = (int64_t)FC_STORE_BUCKET_NS;
+	char sql[2048], filt[512];
+	int64_t h, hlo, hhi;
+	sqlite3_stmt *s;
+	int rc, e = 0, per_hour = has_addr(c);
+
+	if (per_hour) {
+		e = data_range(st, &lo, &hi, err, errlen);
+		if (e || lo >= hi)
+			return e;
+	}
+	filter_sql(c, filt, sizeof(filt));
+	/* "id > :mark" reads the newest rows by rowid: keep end_ns off the index */
+	snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE %s >= :lo AND %s < :hi%s%s%s %s",
+		 cols, extra && strstr(extra, ">") ? "+end_ns" : "end_ns",
+		 extra && strstr(extra, ">") ? "+end_ns" : "end_ns",
+		 per_hour ? " AND hour = :hour" : "", filt, extra ? extra : "", tail);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(st, rc, err, errlen);
+	bind_filter(s, c);
+	bind_named_i64(s, ":lo", lo);
+	bind_named_i64(s, ":hi", hi);
+	bind_named_i64(s, ":mark", c->mark);
+	hlo = lo / H;
+	hhi = per_hour ? (hi - 1) / H : hlo;
+	for (h = backwards ? hhi : hlo; !e && h >= hlo && h <= hhi; h += backwards ? -1 : 1) {
+		if (remaining && *remaining <= 0)
+			break;
+		bind_named_i64(s, ":hour", h);
+		if (remaining)
+			bind_named_i64(s, ":limit", *remaining);
+		while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+			e = fn(s, ctx);
+			if (remaining)
+				--*remaining;
+		}
+		if (!e && rc != SQLITE_DONE && rc != SQLITE_ROW)
+			e = sql_fail(st, rc, err, errlen);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return e;
+}
+
+struct raw_ctx {
+	enum fc_store_top by;
+	struct agg *a;
+};
+
+static int raw_row(sqlite3_stmt *s, void *ctx)
+{
+	struct raw_ctx *r = ctx;
+	struct agg *a = r->a;
+	const char *src = (const char *)sqlite3_column_text(s, 0);
+	const char *dst = (const char *)sqlite3_column_text(s, 1);
+	int proto = sqlite3_column_int(s, 2), dport = sqlite3_column_int(s, 3), e;
+	uint64_t bytes = (uint64_t)sqlite3_column_int64(s, 4);
+	uint64_t pkts = (uint64_t)sqlite3_column_int64(s, 5);
+
+	src = src ? src : "";
+	dst = dst ? dst : "";
+	switch (r->by) {
+	case FC_STORE_TOP_TALKERS:
+		e = agg_add(a, src, -1, -1, bytes, pkts, 1);
+		/* a flow from a host to itself counts once */
+		if (!e && strcmp(src, dst))
+			e = agg_add(a, dst, -1, -1, bytes, pkts, 1);
+		return e;
+	case FC_STORE_TOP_SRC:
+		return agg_add(a, src, -1, -1, bytes, pkts, 1);
+	case FC_STORE_TOP_DST:
+		return agg_add(a, dst, -1, -1, bytes, pkts, 1);
+	case FC_STORE_TOP_PORTS:
+		return agg_add(a, "", proto, dport, bytes, pkts, 1);
+	default:
+		return agg_add(a, "", proto, -1, bytes, pkts, 1);
+	}
+}
+
+/* Raw flows with end_ns in [lo, hi) into the groups. */
+static int agg_raw(struct fc_store *st, enum fc_store_top by, const struct cfilter *c,
+		   const char *extra, int64_t lo, int64_t hi, struct agg *a, char *err, size_t errlen)
+{
+	struct raw_ctx r = { by, a };
+	int e;
+
+	e = scan_flows(st, "src, dst, proto, dport, bytes + rbytes, pkts + rpkts", extra, "", c, lo, hi,
+		       0, NULL, raw_row, &r, err, errlen);
+	if (e == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	return e;
+}
+
+/* Rollup buckets [blo, bhi) into the groups. */
+static int agg_rollup(struct fc_store *st, enum fc_store_top by, const struct cfilter *c,
+		      int tier, int64_t blo, int64_t bhi, struct agg *a, char *err, size_t errlen)
+{
+	const char *proto = c->proto >= 0 ? " AND proto = :proto" : "";
+	char sql[512];
+	sqlite3_stmt *s;
+	int rc, e = 0;
+
+	if (by == FC_STORE_TOP_PORTS || by == FC_STORE_TOP_PROTOCOLS)
+		snprintf(sql, sizeof(sql), "SELECT '', proto, port, bytes, pkts, flows FROM %s"
+			 " WHERE bucket >= :lo AND bucket < :hi%s", fc_store_tiers[tier].port, proto);
+	else
+		snprintf(sql, sizeof(sql), "SELECT addr, side, 0, bytes, pkts, flows FROM %s"
+			 " WHERE bucket >= :lo AND bucket < :hi%s%s", fc_store_tiers[tier].talk, proto,
+			 by == FC_STORE_TOP_SRC ? " AND side = 0" :
+			 by == FC_STORE_TOP_DST ? " AND side = 1" : "");
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(st, rc, err, errlen);
+	bind_named_i64(s, ":lo", blo);
+	bind_named_i64(s, ":hi", bhi);
+	bind_named_i64(s, ":proto", c->proto);
+	while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *addr = (const char *)sqlite3_column_text(s, 0);
+		int p = sqlite3_column_int(s, 1), port = sqlite3_column_int(s, 2);
+		uint64_t bytes = (uint64_t)sqlite3_column_int64(s, 3);
+		uint64_t pkts = (uint64_t)sqlite3_column_int64(s, 4);
+		uint64_t flows = (uint64_t)sqlite3_column_int64(s, 5);
+
+		if (by == FC_STORE_TOP_PORTS)
+			e = agg_add(a, "", p, port, bytes, pkts, flows);
+		else if (by == FC_STORE_TOP_PROTOCOLS)
+			e = agg_add(a, "", p, -1, bytes, pkts, flows);
+		else if (p == 2)	/* self-flow seen as src and dst: count it once */
+			e = agg_add(a, addr ? addr : "", -1, -1, -bytes, -pkts, -flows);
+		else
+			e = agg_add(a, addr ? addr : "", -1, -1, bytes, pkts, flows);
+	}
+	if (!e && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		e = sql_fail(st, rc, err, errlen);
+	else if (e)
+		snprintf(err, errlen, "out of memory");
+	sqlite3_finalize(s);
+	return e;
+}
+
+/*
+ * [lo, hi) from the coarsest tier's whole buckets, the edges from finer
+ * tiers, and what no bucket covers (plus rows above the rollup mark) from
+ * flows.
+ */
+static int cover(struct fc_store *st, enum fc_store_top by, const struct cfilter *c, int tier,
+		 int64_t lo, int64_t hi, struct agg *a, char *err, size_t errlen)
+{
+	int64_t u, blo, bhi;
+	int rc;
+
+	if (lo >= hi)
+		return 0;
+	if (tier < 0)
+		return agg_raw(st, by, c, " AND id <= :mark", lo, hi, a, err, errlen);
+	u = (int64_t)fc_store_tiers[tier].ns;
+	blo = lo / u + (lo % u != 0);
+	bhi = hi == INT64_MAX ? INT64_MAX / u + 1 : hi / u;
+	if (blo >= bhi)
+		return cover(st, by, c, tier - 1, lo, hi, a, err, errlen);
+	rc = agg_rollup(st, by, c, tier, blo, bhi, a, err, errlen);
+	if (!rc)
+		rc = cover(st, by, c, tier - 1, lo, blo * u, a, err, errlen);
+	if (!rc && bhi <= INT64_MAX / u)
+		rc = cover(st, by, c, tier - 1, bhi * u, hi, a, err, errlen);
+	return rc;
+}
+
+int fc_store__top(struct fc_store *st, enum fc_store_top by, const struct fc_store_filter *f,
+		  unsigned limit, fc_store_top_cb cb, void *ctx, char *err, size_t errlen)
+{
+	int64_t lo = clamp_ns(f->since_ns), hi = f->until_ns ? clamp_ns(f->until_ns) : INT64_MAX;
+	struct agg a = { 0 };
+	struct fc_store_top_row *rows = NULL;
+	struct cfilter c;
+	size_t i, n = 0;
+	int rc;
+
+	if ((unsigned)by >= FC_STORE_TOP__COUNT) {
+		snprintf(err, errlen, "unknown summary");
+		return -EINVAL;
+	}
+	rc = canon_filter(f, &c, err, errlen);
+	if (rc)
+		return rc;
+	rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);	/* one snapshot for all parts */
+	if (rc != SQLITE_OK)
+		return sql_fail(st, rc, err, errlen);
+	if (lo >= hi) {
+		rc = 0;
+	} else if (c.has_src || c.has_dst || c.has_host || c.port >= 0) {
+		rc = agg_raw(st, by, &c, NULL, lo, hi, &a, err, errlen);
+	} else {
+		/* rollups hold the rows up to rollup_upto; newer ones from flows */
+		c.mark = fc_rollup_mark(st->db);
+		if (c.mark < 0)
+			rc = sql_fail(st, (int)-c.mark, err, errlen);
+		else
+			rc = cover(st, by, &c, FC_STORE_NTIERS - 1, lo, hi, &a, err, errlen);
+		if (!rc)
+			rc = agg_raw(st, by, &c, " AND id > :mark", lo, hi, &a, err, errlen);
+	}
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	if (rc)
+		goto out;
+	rows = malloc((a.used ? a.used : 1) * sizeof(*rows));
+	if (!rows) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < a.cap; i++)
+		if (a.slots[i].hash && a.slots[i].row.flows)	/* self-flow corrections only */
+			rows[n++] = a.slots[i].row;
+	qsort(rows, n, sizeof(*rows), cmp_rows);
+	for (i = 0; i < n && i < limit && !rc; i++)
+		rc = cb(&rows[i], ctx);
+out:
+	free(rows);
+	free(a.slots);
+	return rc;
+}
+
+struct list_ctx {
+	struct fc_flow_rec *recs;
+	size_t n, cap;
+};
+
+static int list_row(sqlite3_stmt *s, void *ctx)
+{
+	struct list_ctx *l = ctx;
+
+	if (l->n == l->cap)
+		return -ENOBUFS;	/* cannot happen: :limit bounds the rows */
+	fc_store_read_rec(s, 0, &l->recs[l->n++]);
+	return 0;
+}
+
+int fc_store__list(struct fc_store *st, const struct fc_store_filter *f, unsigned limit,
+		   fc_store_rec_cb cb, void *ctx, char *err, size_t errlen)
+{
+	int64_t lo = clamp_ns(f->since_ns), hi = f->until_ns ? clamp_ns(f->until_ns) : INT64_MAX;
+	int64_t remaining = limit;
+	struct list_ctx l = { 0 };
+	struct cfilter c;
+	size_t i;
+	int rc;
+
+	rc = canon_filter(f, &c, err, errlen);
+	if (rc || !limit || lo >= hi)
+		return rc;
+	l.cap = limit;
+	l.recs = malloc(limit * sizeof(*l.recs));
+	if (!l.recs) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	/* newest first, `limit` of them, then handed out oldest first */
+	rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		free(l.recs);
+		return sql_fail(st, rc, err, errlen);
+	}
+	rc = scan_flows(st, fc_store_rec_columns, NULL, "ORDER BY end_ns DESC, id DESC LIMIT :limit", &c,
+			lo, hi, 1, &remaining, list_row, &l, err, errlen);
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	for (i = l.n; !rc && i > 0; i--)
+		rc = cb(&l.recs[i - 1], ctx);
+	free(l.recs);
+	return rc;
+}

@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Unit tests for the sqlite sink through the public sink API: exact round
+ * trip of every record field, retention, schema migrations (with a test-only
+ * v2), refusing foreign and newer stores, unwritable paths, a locked store
+ * reported as -EBUSY without losing or duplicating the batch, bad options. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flowcut/sink.h"
+#include "flowcut/store.h"
+#include "store_schema.h"
+#include "t.h"
+
+static char dir[64];
+
+static const char *db_path(const char *name)
+{
+	static char p[128];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+static struct fc_sink *open_sink(const char *spec_text, char *err, size_t errlen)
+{
+	struct fc_sink_spec spec;
+	struct fc_sink *s;
+
+	if (fc_sink_spec__parse(spec_text, &spec, err, errlen))
+		return NULL;
+	s = fc_sink__open(&spec, err, errlen);
+	fc_sink_spec__free(&spec);
+	return s;
+}
+
+static struct fc_sink *open_db(const char *name, const char *opts)
+{
+	char spec[256], err[256];
+	struct fc_sink *s;
+
+	snprintf(spec, sizeof(spec), "sqlite:%s%s", db_path(name), opts ? opts : "");
+	s = open_sink(spec, err, sizeof(err));
+	if (!s)
+		fprintf(stderr, "  open %s: %s\n", spec, err);
+	return s;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void rec_v4(struct fc_flow_rec *r, uint64_t end_ns)
+{
+	memset(r, 0, sizeof(*r));
+	r->flow_id = 7;
+	r->start_ns = end_ns - 1500000000ULL;
+	r->end_ns = end_ns;
+	r->family = 4;
+	r->proto = 17;
+	inet_pton(AF_INET, "10.0.0.1", r->src.b);
+	inet_pton(AF_INET, "192.168.200.254", r->dst.b);
+	r->sport = 5353;
+	r->dport = 53;
+	r->pkts = 3;
+	r->bytes = 300;
+	r->rpkts = 1;
+	r->rbytes = 120;
+	r->end_reason = FC_END_IDLE;
+	strcpy(r->community_id, "1:abc=");
+}
+
+/* Every optional part present, and values at their type's extremes. */
+static void rec_v6_full(struct fc_flow_rec *r, uint64_t end_ns)
+{
+	memset(r, 0, sizeof(*r));
+	r->flow_id = UINT64_MAX;	/* beyond int64: stored as the same bits */
+	r->start_ns = end_ns - 1;
+	r->end_ns = end_ns;
+	r->family = 6;
+	r->proto = 6;
+	inet_pton(AF_INET6, "2001:db8:0:0:1:0:0:1", r->src.b);
+	inet_pton(AF_INET6, "fe80::1", r->dst.b);
+	r->sport = 65535;
+	r->dport = 443;
+	r->has_vlan = 2;
+	r->vlan = 4094;
+	r->vlan_inner = 100;
+	r->has_tunnel = 1;
+	r->tunnel_id = 0xffffffffu;
+	r->tunnel.type = FC_TUN_VXLAN;
+	r->tunnel.family = 6;
+	r->tunnel.depth = 2;
+	inet_pton(AF_INET6, "2001:db8::a", r->tunnel.src.b);
+	inet_pton(AF_INET6, "2001:db8::b", r->tunnel.dst.b);
+	r->pkts = 1ULL << 40;
+	r->bytes = (1ULL << 62) + 5;
+	r->rpkts = 9;
+	r->rbytes = 900;
+	r->tcp_flags = 0x1ff;
+	r->rtcp_flags = 0x12;
+	r->tcp_state = FC_TCP_RSTRH;
+	strcpy(r->history, "ShADadFfRrIQ^ShADadFfRrI");	/* FC_HISTORY_MAX letters */
+	r->end_reason = FC_END_EVICTED;
+	strcpy(r->community_id, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+	r->bypass.pkts = 1;
+	r->bypass.bytes = 2;
+	r->bypass.rpkts = 3;
+	r->bypass.rbytes = 4;
+	r->bypass.start_ns = end_ns - 5;
+}
+
+static void rec_icmp_tunnel_v4(struct fc_flow_rec *r, uint64_t end_ns)
+{
+	rec_v4(r, end_ns);
+	r->proto = 1;
+	r->sport = 8;
+	r->dport = 0;
+	r->has_icmp_id = 1;
+	r->icmp_id = 4242;
+	r->has_vlan = 1;
+	r->vlan = 7;
+	r->has_tunnel = 1;
+	r->tunnel.type = FC_TUN_GRE;
+	r->tunnel.family = 4;
+	r->tunnel.depth = 1;
+	inet_pton(AF_INET, "192.0.2.1", r->tunnel.src.b);
+	inet_pton(AF_INET, "192.0.2.2", r->tunnel.dst.b);
+}
+
+struct collect {
+	struct fc_flow_rec recs[64];
+	unsigned n;
+};
+
+static int collect_cb(const struct fc_flow_rec *r, void *ctx)
+{
+	struct collect *c = ctx;
+
+	if (c->n < 64)
+		c->recs[c->n] = *r;
+	c->n++;
+	return 0;
+}
+
+static unsigned list_all(const char *name, struct collect *c)
+{
+	struct fc_store_filter f;
+	struct fc_store *st;
+	char err[256];
+
+	memset(c, 0, sizeof(*c));
+	st = fc_store__open(db_path(name), err, sizeof(err));
+	CHECK(st != NULL);
+	if (!st) {
+		fprintf(stderr, "  %s\n", err);
+		return 0;
+	}
+	fc_store_filter__init(&f);
+	CHECK_EQ_U(fc_store__list(st, &f, 1000, collect_cb, c, err, sizeof(err)), 0);
+	fc_store__close(st);
+	return c->n;
+}
+
+static void test_round_trip(void)
+{
+	uint64_t t = 1763600000000000000ULL;
+	struct fc_flow_rec in[3];
+	struct collect c;
+	struct fc_sink *s;
+	unsigned i;
+
+	rec_v4(&in[0], t);
+	rec_v6_full(&in[1], t + 1);
+	rec_icmp_tunnel_v4(&in[2], t + 2);
+	s = open_db("rt.db", NULL);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(fc_sink__write(s, in, 2), 2);
+	CHECK_EQ_U(fc_sink__write(s, in + 2, 1), 1);
+	CHECK_EQ_U(fc_sink__health(s)->written, 3);
+	CHECK_EQ_U(fc_sink__flush(s), 0);
+	fc_sink__close(s);
+	CHECK_EQ_U(list_all("rt.db", &c), 3);
+	for (i = 0; i < 3 && i < c.n; i++) {
+		char a[1024], b[1024];
+
+		CHECK(memcmp(&in[i], &c.recs[i], sizeof(in[i])) == 0);
+		/* and the user-visible form, which names the field that differs */
+		fc_record_to_json(&in[i], a, sizeof(a));
+		fc_record_to_json(&c.recs[i], b, sizeof(b));
+		CHECK_STR(b, a);
+	}
+}
+
+static void test_empty_write_and_reopen(void)
+{
+	struct fc_flow_rec r;
+	struct collect c;
+	struct fc_sink *s;
+
+	s = open_db("re.db", NULL);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(fc_sink__write(s, NULL, 0), 0);
+	rec_v4(&r, 1763600000000000000ULL);
+	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+	fc_sink__close(s);
+	/* a second open finds schema v1 and appends */
+	s = open_db("re.db", NULL);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+	fc_sink__close(s);
+	CHECK_EQ_U(list_all("re.db", &c), 2);
+}
+
+static int sum_flows_cb(const struct fc_store_top_row *row, void *ctx)
+{
+	*(uint64_t *)ctx += row->flows;
+	return 0;
+}
+
+static uint64_t protocol_flows(const char *name)
+{
+	struct fc_store_filter f;
+	struct fc_store *st;
+	char err[256];
+	uint64_t flows = 0;
+
+	st = fc_store__open(db_path(name), err, sizeof(err));
+	if (!st)
+		return 9999;
+	fc_store_filter__init(&f);
+	CHECK_EQ_U(fc_store__top(st, FC_STORE_TOP_PROTOCOLS, &f, 100, sum_flows_cb, &flows, err,
+				 sizeof(err)), 0);
+	fc_store__close(st);
+	return flows;
+}
+
+static void test_retention(void)
+{
+	const uint64_t day = 86400000000000ULL, now = now_ns();
+	struct fc_flow_rec r[6];
+	struct collect c;
+	struct fc_sink *s;
+	unsigned i;
+
+	for (i = 0; i < 3; i++)
+		rec_v4(&r[i], now - 8 * day + i);		/* older than 7d */
+	rec_v4(&r[3], now - 7 * day + 60000000000ULL);	/* a minute inside */
+	rec_v4(&r[4], now - 6 * day);
+	rec_v4(&r[5], now);
+	for (i = 0; i < 6; i++)
+		r[i].flow_id = i;
+	s = open_db("ret.db", NULL);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(fc_sink__write(s, r, 6), 6);
+	fc_sink__close(s);
+	CHECK_EQ_U(list_all("ret.db", &c), 6);
+	CHECK_EQ_U(protocol_flows("ret.db"), 6);
+
+	s = open_db("ret.db", "?retain=7d");	/* retention runs at open */
+	CHECK(s != NULL);
+	fc_sink__close(s);
+	CHECK_EQ_U(list_all("ret.db", &c), 3);
+	for (i = 0; i < c.n && i < 3; i++)
+		CHECK_EQ_U(c.recs[i].flow_id, i + 3);
+	/* whole expired hours and days leave the rollups too */
+	CHECK_EQ_U(protocol_flows("ret.db"), 3);
+}
+
+static int exec_sql(const char *name, const char *sql)
+{
+	sqlite3 *db;
+	int rc;
+
+	if (sqlite3_open(db_path(name), &db) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+static int db_version(const char *name)
+{
+	sqlite3 *db;
+	int v;
+
+	if (sqlite3_open(db_path(name), &db) != SQLITE_OK)
+		return -1;
+	v = fc_store_version(db);
+	sqlite3_close(db);
+	return v;
+}
+
+static const struct fc_store_migration test_migrations[] = {
+	{ 1, NULL, NULL },	/* filled in from the real table */
+	{ 2, "ALTER TABLE flows ADD COLUMN test_col INTEGER NOT NULL DEFAULT 7;"
+	     "CREATE INDEX flows_test ON flows(test_col);", NULL },
+};
+
+static void test_migrations_apply_in_order(void)
+{
+	struct fc_store_migration m[2];
+	struct fc_flow_rec r;
+	struct fc_sink *s;
+	char err[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	memcpy(m, test_migrations, sizeof(m));
+	m[0] = fc_store_migrations[0];
+	s = open_db("mig.db", NULL);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	rec_v4(&r, 1763600000000000000ULL);
+	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+	fc_sink__close(s);
+	CHECK_EQ_U(db_version("mig.db"), 1);
+
+	/* v1 -> v2 keeps the rows and gives them the new column's default */
+	CHECK_EQ_U(sqlite3_open(db_path("mig.db"), &db), SQLITE_OK);
+	CHECK_EQ_U(fc_store_migrate(db, m, 2, err, sizeof(err)), 0);
+	CHECK_EQ_U(fc_store_version(db), 2);
+	CHECK_EQ_U(sqlite3_prepare_v2(db, "SELECT count(*), sum(test_col) FROM flows", -1, &st, NULL),
+		   SQLITE_OK);
+	CHECK_EQ_U(sqlite3_step(st), SQLITE_ROW);
+	CHECK_EQ_U(sqlite3_column_int(st, 0), 1);
+	CHECK_EQ_U(sqlite3_column_int(st, 1), 7);
+	sqlite3_finalize(st);
+	/* running it again is a no-op */
+	CHECK_EQ_U(fc_store_migrate(db, m, 2, err, sizeof(err)), 0);
+	sqlite3_close(db);
+
+	/* this build knows v1 only: it must not write a v2 store */
+	{
+		char spec[256];
+
+		snprintf(spec, sizeof(spec), "sqlite:%s", db_path("mig.db"));
+		s = open_sink(spec, err, sizeof(err));
+		CHECK(s == NULL);
+		CHECK(strstr(err, "newer") != NULL);
+		fc_sink__close(s);
+	}
+	CHECK(fc_store__open(db_path("mig.db"), err, sizeof(err)) == NULL);
+	CHECK_EQ_U(errno, ENOTSUP);
+}
+
+static void test_migration_from_v0_and_failure_rolls_back(void)
+{
+	struct fc_store_migration bad[2];
+	char err[256];
+	sqlite3 *db;
+
+	/* an empty file is v0: the whole chain runs */
+	CHECK_EQ_U(sqlite3_open(db_path("v0.db"), &db), SQLITE_OK);
+	CHECK_EQ_U(fc_store_version(db), 0);
+	CHECK_EQ_U(fc_store_migrate(db, fc_store_migrations, fc_store_nmigrations, err, sizeof(err)), 0);
+	CHECK_EQ_U(fc_store_version(db), FC_STORE_SCHEMA_VERSION);
+	/* a failing step leaves the store as it was */
+	bad[0] = fc_store_migrations[0];
+	bad[1].to_version = 2;
+	bad[1].sql = "ALTER TABLE flows ADD COLUMN x INTEGER; THIS IS NOT SQL;";
+	bad[1].fn = NULL;
+	CHECK(fc_store_migrate(db, bad, 2, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "version 2") != NULL);
+	CHECK_EQ_U(fc_store_version(db), 1);
+	CHECK_EQ_U(sqlite3_exec(db, "SELECT x FROM flows", NULL, NULL, NULL), SQLITE_ERROR);
+	sqlite3_close(db);
+}
+
+static void test_foreign_db_refused(void)
+{
+	struct fc_sink *s;
+	char err[256];
+
+	CHECK_EQ_U(exec_sql("foreign.db", "CREATE TABLE customers (id INTEGER);"), SQLITE_OK);
+	s = open_db("foreign.db", NULL);
+	CHECK(s == NULL);
+	CHECK(fc_store__open(db_path("foreign.db"), err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "not a flow store") != NULL);
+	CHECK_EQ_U(exec_sql("foreign.db", "SELECT count(*) FROM flows"), SQLITE_ERROR);
+}
+
+static void test_unwritable_paths(void)
+{
+	char spec[256], err[256];
+	struct fc_sink *s;
+	FILE *f;
+
+	/* the parent "directory" is a regular file */
+	f = fopen(db_path("plainfile"), "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	snprintf(spec, sizeof(spec), "sqlite:%s/flows.db", db_path("plainfile"));
+	s = open_sink(spec, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK(strstr(err, "plainfile") != NULL);
+	CHECK(strstr(err, "Not a directory") != NULL);
+	/* nothing can be created in /proc, not even by root */
+	s = open_sink("sqlite:/proc/flowcut-test/flows.db", err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK(strstr(err, "/proc/flowcut-test") != NULL);
+	/* a directory is not a database */
+	snprintf(spec, sizeof(spec), "sqlite:%s", dir);
+	s = open_sink(spec, err, sizeof(err));
+	CHECK(s == NULL);
+}
+
+static void test_locked_store_keeps_batch(void)
+{
+	struct fc_flow_rec r[4];
+	struct collect c;
+	struct fc_sink *s;
+	sqlite3 *other;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < 4; i++) {
+		rec_v4(&r[i], 1763600000000000000ULL + i);
+		r[i].flow_id = i;
+	}
+	s = open_db("lock.db", "?busy_timeout=20ms");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(sqlite3_open(db_path("lock.db"), &other), SQLITE_OK);
+	CHECK_EQ_U(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	rc = fc_sink__write(s, r, 4);
+	CHECK_EQ_U(rc, -EBUSY);
+	CHECK_EQ_U(fc_sink__health(s)->failed, 1);
+	CHECK_EQ_U(fc_sink__health(s)->written, 0);
+	CHECK(strstr(fc_sink__health(s)->last_error, "locked") != NULL);
+	CHECK_EQ_U(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	/* the exporter offers the same batch again: all of it, once */
+	CHECK_EQ_U(fc_sink__write(s, r, 4), 4);
+	fc_sink__close(s);
+	CHECK_EQ_U(list_all("lock.db", &c), 4);
+	CHECK_EQ_U(protocol_flows("lock.db"), 4);
+}
+
+static void test_bad_options(void)
+{
+	char spec[256], err[256];
+	struct fc_sink *s;
+
+	snprintf(spec, sizeof(spec), "sqlite:%s?retain=forever", db_path("opt.db"));
+	s = open_sink(spec, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK(strstr(err, "retain=forever") != NULL);
+	snprintf(spec, sizeof(spec), "sqlite:%s?colour=blue", db_path("opt.db"));
+	s = open_sink(spec, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK(strstr(err, "unknown option 'colour'") != NULL);
+	snprintf(spec, sizeof(spec), "sqlite:%s?retain=0&busy_timeout=2s", db_path("opt.db"));
+	s = open_sink(spec, err, sizeof(err));
+	CHECK(s != NULL);
+	fc_sink__close(s);
+}
+
+static void test_creates_directories_and_default_path(void)
+{
+	char spec[256], path[4096], err[256];
+	struct fc_sink *s;
+	struct stat sb;
+
+	snprintf(spec, sizeof(spec), "sqlite:%s/a/b/flows.db", dir);
+	s = open_sink(spec, err, sizeof(err));
+	CHECK(s != NULL);
+	fc_sink__close(s);
+	snprintf(path, sizeof(path), "%s/a/b/flows.db", dir);
+	CHECK_EQ_U(stat(path, &sb), 0);
+	CHECK_EQ_U(fc_store_default_path(path, sizeof(path)), 0);
+	if (geteuid() == 0)
+		CHECK_STR(path, "/var/lib/flowcut/flows.db");
+	else
+		CHECK(strstr(path, "/flowcut/flows.db") != NULL);
+	CHECK_EQ_U(fc_store_default_path(path, 8), -ENAMETOOLONG);
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	snprintf(dir, sizeof(dir), "/tmp/fc-test-sqlite-XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	RUN(test_round_trip);
+	RUN(test_empty_write_and_reopen);
+	RUN(test_retention);
+	RUN(test_migrations_apply_in_order);
+	RUN(test_migration_from_v0_and_failure_rolls_back);
+	RUN(test_foreign_db_refused);
+	RUN(test_unwritable_paths);
+	RUN(test_locked_store_keeps_batch);
+	RUN(test_bad_options);
+	RUN(test_creates_directories_and_default_path);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return T_DONE();
+}
