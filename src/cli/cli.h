@@ -15,6 +15,7 @@
 
 int fc_cmd_read(int argc, char **argv);
 int fc_cmd_capture(int argc, char **argv);
+int fc_cmd_query(int argc, char **argv);
 
 extern const char fc_cli_version[];
 extern const char fc_cli_gitrev[];

@@ -16,6 +16,7 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  read FILE     turn a pcap/pcapng capture into flow records (JSON lines)\n"
 	      "  capture -i IF flow records from live traffic on an interface (AF_PACKET)\n"
+	      "  query         top talkers/ports/protocols and flows from the SQLite flow store\n"
 	      "\n"
 	      "  flowcut --version    version and git revision\n"
 	      "  flowcut read --help  options of a command\n"
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
 		return fc_cmd_read(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "capture"))
 		return fc_cmd_capture(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "query"))
+		return fc_cmd_query(argc - 1, argv + 1);
 	fc_cli_error("unknown command '%s' (try: flowcut --help)", argv[1]);
 	return FC_EXIT_USAGE;
 }
