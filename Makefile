@@ -65,7 +65,7 @@ $(OPT_DIR)/obj/src/lib/bypass.o $(SAN_DIR)/obj/src/lib/bypass.o: $(BPF_SKELS)
 $(OPT_DIR)/obj/tests/bpf/%.o $(SAN_DIR)/obj/tests/bpf/%.o: $(BPF_SKELS)
 
 .SECONDARY:
-.PHONY: all test unit fuzz bench bench-live bench-data bench-bypass clean setup lint golden
+.PHONY: all test unit fuzz bench bench-live bench-data bench-bypass bench-sinks clean setup lint golden
 all: $(OPT_DIR)/flowcut $(addprefix $(OPT_DIR)/tests/,$(UNIT_NAMES)) \
 	$(SAN_DIR)/flowcut $(addprefix $(SAN_DIR)/tests/,$(UNIT_NAMES)) \
 	$(addprefix $(SAN_DIR)/tests/replay_,$(FUZZ_NAMES)) \
@@ -116,6 +116,9 @@ $(SAN_DIR)/tests/bpf_%: $(SAN_DIR)/obj/tests/bpf/%.o $(SAN_LIB)
 $(OPT_DIR)/bench/bypass_bench: $(OPT_DIR)/obj/bench/bypass_bench.o $(OPT_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
+$(OPT_DIR)/bench/sink_bench: $(OPT_DIR)/obj/bench/sink_bench.o $(OPT_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
 
 # Fuzz targets: a replay main() under gcc+ASan for `make test`, libFuzzer under clang for `make fuzz`.
 $(SAN_DIR)/tests/replay_%: $(SAN_DIR)/obj/tests/fuzz/%.o $(SAN_DIR)/obj/tests/fuzz/replay_main.o $(SAN_LIB)
@@ -157,6 +160,10 @@ bench-live: $(OPT_DIR)/flowcut
 # Kernel bypass: BPF_PROG_TEST_RUN cost per packet and the elephant-flow run (root).
 bench-bypass: $(OPT_DIR)/flowcut $(OPT_DIR)/bench/bypass_bench
 	bench/bypass.sh
+
+# Records/s and CPU per million records for every sink (BENCHMARKS.md, "Sinks").
+bench-sinks: $(OPT_DIR)/bench/sink_bench
+	bench/sinks.sh
 
 setup:
 	scripts/setup.sh all

@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 		{ "retry-for", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	size_t batch = 10000, delivered = 0, offered = 0, writes = 0, failures = 0, i;
+	size_t batch = 10000, delivered = 0, writes = 0, failures = 0, i;
 	unsigned repeat = 1, k, good_writes = 0;
 	long stop_after = -1;
 	const char *stop_cmd = NULL, *start_cmd = NULL;
@@ -210,7 +210,6 @@ int main(int argc, char **argv)
 			for (;;) {
 				rc = fc_sink__write(s, r.v + i, m);
 				writes++;
-				offered += m;
 				if (rc > 0)
 					break;
 				failures++;
@@ -255,7 +254,6 @@ out:
 	       r.n * repeat, delivered, writes, failures, dt, dt > 0 ? (double)delivered / dt : 0.0,
 	       delivered ? (cpu_s() - c0) * 1e6 / (double)delivered : 0.0,
 	       (unsigned long long)fc_sink__health(s)->bytes, first_err, first_msg);
-	(void)offered;
 	fc_sink__close(s);
 	free(r.v);
 	if (delivered != r.n * repeat)

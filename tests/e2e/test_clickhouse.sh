@@ -30,7 +30,7 @@ skip() { echo "$*" >&2; exit 77; }
 
 command -v clickhouse-server >/dev/null || skip "clickhouse-server not installed (scripts/setup.sh test)"
 command -v clickhouse-client >/dev/null || skip "clickhouse-client not installed (scripts/setup.sh test)"
-[ -f "$ROOT/build/libflowcut.a" ] && [ -x "$FLOWCUT" ] || skip "build first: make"
+if [ ! -f "$ROOT/build/libflowcut.a" ] || [ ! -x "$FLOWCUT" ]; then skip "build first: make"; fi
 
 T=$(mktemp -d /tmp/fc_ch.XXXXXX)
 cleanup() {
@@ -128,6 +128,8 @@ q() { curl -sS --fail-with-body "$BASE/" --data-binary "$1"; }
 
 # The sink driver: the library's engine + fc_sink__write with exporter-style retries.
 LDLIBS=$(make -C "$ROOT" -pn 2>/dev/null | sed -n 's/^LDLIBS := //p' | head -n1)
+# LDLIBS is a word list on purpose.
+# shellcheck disable=SC2086
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src/lib" "$ROOT/bench/ch_load.c" \
 	-o "$T/ch_load" -Wl,--whole-archive "$ROOT/build/libflowcut.a" -Wl,--no-whole-archive \
 	${LDLIBS:--lpcap -lm -lpthread} || die "cannot build bench/ch_load.c"
