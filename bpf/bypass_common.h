@@ -69,7 +69,7 @@ struct fc_bp_key6 {
 struct fc_bp_counters {
 	__u64 pkts[2];		/* [0] sent by side a, [1] by side b */
 	__u64 bytes[2];		/* IP octets: IPv4 total length, IPv6 40 + payload length */
-	__u64 last_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last hit */
+	__u64 last_ns;		/* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) of the last hit */
 };
 
 /*

@@ -109,6 +109,7 @@ static __always_inline void make_key(struct parsed *p, const __u8 *src, const __
 
 	p->dir = swap;
 	if (p->family == 4) {
+		__builtin_memset(&p->k4, 0, sizeof(p->k4));	/* padding is part of the key */
 		__builtin_memcpy(&p->k4.addr_a, swap ? dst : src, 4);
 		__builtin_memcpy(&p->k4.addr_b, swap ? src : dst, 4);
 		p->k4.port_a = swap ? dport : sport;
@@ -117,6 +118,7 @@ static __always_inline void make_key(struct parsed *p, const __u8 *src, const __
 		p->k4.vlan_inner = p->vlan_inner;
 		p->k4.proto = proto;
 	} else {
+		__builtin_memset(&p->k6, 0, sizeof(p->k6));
 		__builtin_memcpy(p->k6.addr_a, swap ? dst : src, 16);
 		__builtin_memcpy(p->k6.addr_b, swap ? src : dst, 16);
 		p->k6.port_a = swap ? dport : sport;

@@ -544,6 +544,21 @@ static int block_key(const char *cidr, int *fam, struct fc_bp_lpm6 *k)
 	return 0;
 }
 
+/* Tell the programs how many entries block list fam holds (0 = skip the lookup). */
+static void block_recount(struct fc_bypass *b, int fam)
+{
+	struct fc_bp_lpm6 cur, next;
+	void *prev = NULL;
+	uint32_t n = 0;
+
+	while (bpf_map_get_next_key(b->block_fd[fam], prev, &next) == 0 && n < UINT32_MAX) {
+		cur = next;
+		prev = &cur;
+		n++;
+	}
+	b->skel->bss->block_n[fam] = n;
+}
+
 int fc_bypass__block_add(struct fc_bypass *b, const char *cidr)
 {
 	struct fc_bp_block_val v = { 0, 0 };
@@ -554,6 +569,7 @@ int fc_bypass__block_add(struct fc_bypass *b, const char *cidr)
 		return err;
 	if (bpf_map_update_elem(b->block_fd[fam], &k, &v, BPF_NOEXIST) && errno != EEXIST)
 		return -errno;
+	block_recount(b, fam);
 	return 0;
 }
 
@@ -564,7 +580,10 @@ int fc_bypass__block_del(struct fc_bypass *b, const char *cidr)
 
 	if (err)
 		return err;
-	return bpf_map_delete_elem(b->block_fd[fam], &k) ? -errno : 0;
+	if (bpf_map_delete_elem(b->block_fd[fam], &k))
+		return -errno;
+	block_recount(b, fam);
+	return 0;
 }
 
 int fc_bypass__block_list(struct fc_bypass *b, char *buf, size_t cap)
@@ -765,6 +784,8 @@ int fc_bypass__open(const struct fc_bypass_opts *o, struct fc_bypass **out, char
 		b->block_fd[i] = bpf_map__fd(maps[4 + i]);
 	}
 	b->stats_fd = bpf_map__fd(maps[6]);
+	block_recount(b, 0);	/* pinned lists may hold entries already */
+	block_recount(b, 1);
 	b->desc = "socket filter";
 	if (o->mode == FC_BYPASS_XDP) {
 		int pfd = bpf_program__fd(b->skel->progs.fc_bypass_xdp);
