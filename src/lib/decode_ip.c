@@ -212,71 +212,55 @@ static const uint8_t *rt_final_dst(const uint8_t *h)
 	}
 }
 
-/*
- * RFC 8200 §3 - IPv6 header, then §4 extension headers: hop-by-hop (0),
- * routing (43), destination options (60) as (len + 1) * 8 octets,
- * fragment (44, 8 octets), and AH (51, RFC 4302: (len + 2) * 4 octets).
- * ESP (50) and No Next Header (59) end the walk: ports 0/0. The first
- * routing header with a final destination and the first Home Address
- * option replace the key's destination and source (see the top of the file).
- *
- *  0                   1                   2                   3
- *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
- * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |Version| Traffic Class |           Flow Label                  |
- * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |         Payload Length        |  Next Header  |   Hop Limit   |
- * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |                  Source Address (128 bits)                    |
- * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |               Destination Address (128 bits)                  |
- * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *
- * Fragment header (RFC 8200 §4.5):
- * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |  Next Header  |   Reserved    |      Fragment Offset    |Res|M|
- * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |                         Identification                        |
- * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- */
-enum fc_nonflow fc_dec_ipv6(struct fc_dec *d, struct fc_cursor c)
+static inline bool ipv6_is_ext(uint8_t nh)
+{
+	switch (nh) {
+	case IPV6_HOPOPTS:
+	case IPV6_ROUTING:
+	case IPV6_DSTOPTS:
+	case IPV6_AH:
+	case IPV6_FRAGMENT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The upper layer of an IPv6 packet whose flow endpoints are src and dst. */
+static inline enum fc_nonflow ipv6_upper(struct fc_dec *d, struct fc_cursor c, uint8_t nh,
+					 uint32_t rem, const uint8_t *src, const uint8_t *dst)
 {
 	struct fc_pkt *pkt = d->pkt;
-	const uint8_t *ip = fc_pull(&c, 40);
+
+	pkt->key.family = 6;
+	pkt->key.proto = nh;
+	memcpy(pkt->key.src.b, src, 16);
+	memcpy(pkt->key.dst.b, dst, 16);
+	if (unlikely(pkt->flags & FC_PKTF_FRAG))
+		return first_frag_l4(d, nh, c, rem);
+	return fc_dec_l4(d, nh, c, rem, true);
+}
+
+/*
+ * The extension-header chain of the IPv6 header at ip (see fc_dec_ipv6());
+ * c is at the first extension header. Out of line: the common packet has
+ * none, and the walk's state would cost it registers.
+ */
+static __attribute__((noinline)) enum fc_nonflow ipv6_ext(struct fc_dec *d, struct fc_cursor c,
+							  const uint8_t *ip, uint32_t rem,
+							  bool declared)
+{
+	struct fc_pkt *pkt = d->pkt;
 	const uint8_t *h;
 	const uint8_t *home = NULL, *fin = NULL;	/* final endpoints, if a header names them */
-	uint32_t rem;		/* payload octets the header(s) announce from c.p on */
-	bool declared;		/* rem comes from a length field, not from the capture */
-	uint8_t nh;
+	uint8_t nh = ip[6];
 	int n;
-
-	if (unlikely(!ip))
-		return FC_NF_TRUNC_IPV6;
-	if (unlikely((ip[0] >> 4) != 6))
-		return FC_NF_BAD_IP_VERSION;
-	rem = fc_load_be16(ip + 4);
-	nh = ip[6];
-	declared = rem != 0 || nh == IPV6_NONXT;
-	if (likely(declared))
-		fc_narrow(&c, rem);
-	else	/* payload length 0: Jumbo Payload (RFC 2675) or a GSO capture */
-		rem = (uint32_t)fc_left(&c);
-	pkt->ip_bytes = 40 + rem;
-	pkt->l3_family = 6;
 
 	for (n = 0;; n++) {
 		uint32_t hlen;
 
-		switch (nh) {
-		case IPV6_HOPOPTS:
-		case IPV6_ROUTING:
-		case IPV6_DSTOPTS:
-		case IPV6_AH:
-		case IPV6_FRAGMENT:
+		if (!ipv6_is_ext(nh))
 			break;
-		default:
-			goto upper;
-		}
 		if (unlikely(n >= FC_IPV6_EXT_MAX))
 			return FC_NF_IPV6_EXT_TOO_MANY;
 		h = fc_peek(&c, 2);
@@ -338,18 +322,61 @@ enum fc_nonflow fc_dec_ipv6(struct fc_dec *d, struct fc_cursor c)
 		nh = h[0];
 	}
 
-upper:
-	pkt->key.family = 6;
-	pkt->key.proto = nh;
-	memcpy(pkt->key.src.b, ip + 8, 16);
-	memcpy(pkt->key.dst.b, ip + 24, 16);
-	if (unlikely(home != NULL))
-		memcpy(pkt->key.src.b, home, 16);
-	if (unlikely(fin != NULL))
-		memcpy(pkt->key.dst.b, fin, 16);
-	if (unlikely(pkt->flags & FC_PKTF_FRAG))
-		return first_frag_l4(d, nh, c, rem);
-	return fc_dec_l4(d, nh, c, rem, true);
+	return ipv6_upper(d, c, nh, rem, home ? home : ip + 8, fin ? fin : ip + 24);
+}
+
+/*
+ * RFC 8200 §3 - IPv6 header, then §4 extension headers: hop-by-hop (0),
+ * routing (43), destination options (60) as (len + 1) * 8 octets,
+ * fragment (44, 8 octets), and AH (51, RFC 4302: (len + 2) * 4 octets).
+ * ESP (50) and No Next Header (59) end the walk: ports 0/0. The first
+ * routing header with a final destination and the first Home Address
+ * option replace the key's destination and source (see the top of the file).
+ *
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |Version| Traffic Class |           Flow Label                  |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |         Payload Length        |  Next Header  |   Hop Limit   |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                  Source Address (128 bits)                    |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |               Destination Address (128 bits)                  |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * Fragment header (RFC 8200 §4.5):
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |  Next Header  |   Reserved    |      Fragment Offset    |Res|M|
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                         Identification                        |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ */
+enum fc_nonflow fc_dec_ipv6(struct fc_dec *d, struct fc_cursor c)
+{
+	struct fc_pkt *pkt = d->pkt;
+	const uint8_t *ip = fc_pull(&c, 40);
+	uint32_t rem;		/* payload octets the header(s) announce from c.p on */
+	bool declared;		/* rem comes from a length field, not from the capture */
+	uint8_t nh;
+
+	if (unlikely(!ip))
+		return FC_NF_TRUNC_IPV6;
+	if (unlikely((ip[0] >> 4) != 6))
+		return FC_NF_BAD_IP_VERSION;
+	rem = fc_load_be16(ip + 4);
+	nh = ip[6];
+	declared = rem != 0 || nh == IPV6_NONXT;
+	if (likely(declared))
+		fc_narrow(&c, rem);
+	else	/* payload length 0: Jumbo Payload (RFC 2675) or a GSO capture */
+		rem = (uint32_t)fc_left(&c);
+	pkt->ip_bytes = 40 + rem;
+	pkt->l3_family = 6;
+
+	if (likely(!ipv6_is_ext(nh)))
+		return ipv6_upper(d, c, nh, rem, ip + 8, ip + 24);
+	return ipv6_ext(d, c, ip, rem, declared);
 }
 
 /* Raw IP (LINKTYPE_RAW, DLT 12/14, NULL, NFLOG, MPLS): the version nibble decides. */
