@@ -346,7 +346,8 @@ static int sqlite_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 	 * NORMAL: fsync at checkpoints only - safe against corruption, and the
 	 * difference between 200k and 2k commits a second. */
 	rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			  " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;", NULL, NULL, NULL);
+			  " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+			  " PRAGMA wal_autocheckpoint=16384;", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, q, rc, "cannot set up");
 	rc = fc_store_migrate(q->db, fc_store_migrations, fc_store_nmigrations, err, sizeof(err));
