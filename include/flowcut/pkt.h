@@ -159,9 +159,11 @@ struct fc_frag_id {
 struct fc_tunnel_info {
 	struct fc_addr src;
 	struct fc_addr dst;
+	uint32_t id;		/* VNI, GRE key, TEID, ... as seen on this packet */
 	uint8_t family;
 	uint8_t type;		/* enum fc_tunnel_type */
 	uint8_t depth;		/* how many tunnels were followed into */
+	uint8_t pad;
 };
 
 #define FC_PKTF_FRAG 0x01	/* this packet is an IP fragment */

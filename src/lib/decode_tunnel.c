@@ -47,8 +47,9 @@ enum inner {
 
 /*
  * Decode the tunnel payload at c; commit the result over the outer packet if
- * it is a flow (or a later fragment). `type` and `id` name the tunnel for
- * the key; the tunnel endpoints are the outer packet's addresses.
+ * it is a flow (or a later fragment). `type` and `id` name the tunnel (the
+ * id is part of the key unless it differs by direction); the tunnel
+ * endpoints are the outer packet's addresses.
  */
 static void try_inner(struct fc_dec *d, struct fc_cursor c, enum inner what, uint16_t et,
 		      uint8_t type, uint32_t id)
@@ -64,7 +65,11 @@ static void try_inner(struct fc_dec *d, struct fc_cursor c, enum inner what, uin
 	in.key.vlan_inner = outer->key.vlan_inner;
 	in.key.flags = outer->key.flags & (FC_KEYF_VLAN | FC_KEYF_VLAN2);
 	in.key.tunnel_type = type;
-	in.key.tunnel_id = id;
+	/* A GTP-U TEID and a PPTP call id name the receiving end, so the two
+	 * directions of one inner flow carry different ids: keep them out of
+	 * the key (the record still shows the first packet's id). */
+	in.key.tunnel_id = type == FC_TUN_GTPU || what == INNER_PPP ? 0 : id;
+	in.tunnel.id = id;
 	in.tunnel.src = outer->key.src;
 	in.tunnel.dst = outer->key.dst;
 	in.tunnel.family = outer->key.family;

@@ -53,6 +53,7 @@ enum { CLS_TCP, CLS_UDP, CLS_OTHER, CLS_CLOSING, CLS__COUNT };
 #define F_BP 0x04	/* a kernel entry counts this flow now */
 #define F_BP_NO 0x08	/* do not offer the flow to the bypass again */
 #define F_BP_EVER 0x10	/* the flow has (had) a kernel share: bp[] is valid */
+#define F_BP_SW 0x20	/* the kernel map was full: bypassed in userspace (counted, not inspected) */
 
 enum { KP0, KP1, KB0, KB1, K__N };	/* kernel counter slots: pkts[2], bytes[2] */
 
@@ -87,7 +88,7 @@ struct flow {
 	uint16_t rec_sport, rec_dport;	/* initiator's ports; ICMP type and code */
 	uint16_t vlan, vlan_inner;	/* first packet's, even when not keyed */
 	uint32_t hash;			/* SipHash of key, low 32 bits */
-	uint8_t pad1[8];
+	uint8_t pad1[4];
 };
 
 _Static_assert(sizeof(struct fc_flow_key) == 48, "flow key has padding");
@@ -376,7 +377,7 @@ static void fill_ident(const struct flow *f, struct fc_flow_rec *rp)
 		r.has_tunnel = 1;
 		r.tunnel = f->tun;
 	}
-	r.tunnel_id = f->key.tunnel_id;
+	r.tunnel_id = f->tun.id;	/* the key may leave direction-specific ids out */
 	r.pkts = f->pkts[0];
 	r.bytes = f->bytes[0];
 	r.rpkts = f->pkts[1];
@@ -610,11 +611,20 @@ static void try_bypass(struct fc_flowtab *ft, uint32_t i, uint64_t ts_ns)
 	struct flow *f = &ft->pool[i];
 	struct fc_flow_rec r;
 
+	int rc;
+
 	fill_ident(f, &r);
-	if (ft->opts.bypass->add(ft->opts.bypass->ctx, &r) == 1)
+	rc = ft->opts.bypass->add(ft->opts.bypass->ctx, &r);
+	if (rc == 1) {
 		mark_bypassed(ft, i, ts_ns);
-	else
-		f->bits |= F_BP_NO;
+		return;
+	}
+	f->bits |= F_BP_NO;
+	if (rc == -E2BIG || rc == -ENOSPC) {
+		/* The kernel cannot take it: drop the rest of the flow early here. */
+		f->bits |= F_BP_SW;
+		ft->stats.bypass_sw_flows++;
+	}
 }
 
 /* ---- prefetch pipeline ---------------------------------------------- */
@@ -718,6 +728,13 @@ static int update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_n
 	dir = side != (f->bits & F_INIT_B);
 	f->pkts[dir]++;
 	f->bytes[dir] += pkt->ip_bytes;
+	if ((f->bits & F_BP_SW) && !(tflags & (FC_TCPF_SYN | FC_TCPF_FIN | FC_TCPF_RST))) {
+		/* Userspace fallback of a bypass the kernel map had no room for:
+		 * counted, nothing more (as the programs pass TCP SYN/FIN/RST to
+		 * the monitor, those still drive the connection state). */
+		ft->stats.bypass_sw_pkts++;
+		return 1;
+	}
 	if (tcp) {
 		f->tcp_flags[dir] |= tflags;
 		fc_tcpstate__update(&f->tcp, dir, tflags, pkt->payload_len);
@@ -858,6 +875,90 @@ int fc_flowtab__bypass_adopt(struct fc_flowtab *ft, const struct fc_flow_rec *id
 	ft->bp[i].rep[KP1] = reported->pkts[1];
 	ft->bp[i].rep[KB0] = reported->bytes[0];
 	ft->bp[i].rep[KB1] = reported->bytes[1];
+	return 0;
+}
+
+/* Flow i's entry is gone with these final counts: fold what is new into acc. */
+static void fold_entry(struct fc_flowtab *ft, uint32_t i, const struct fc_flowtab_kcounts *k)
+{
+	struct flow *f = &ft->pool[i];
+	struct bpstate *b = &ft->bp[i];
+
+	b->acc[KP0] += k->pkts[0] >= b->rep[KP0] ? k->pkts[0] - b->rep[KP0] : 0;
+	b->acc[KP1] += k->pkts[1] >= b->rep[KP1] ? k->pkts[1] - b->rep[KP1] : 0;
+	b->acc[KB0] += k->bytes[0] >= b->rep[KB0] ? k->bytes[0] - b->rep[KB0] : 0;
+	b->acc[KB1] += k->bytes[1] >= b->rep[KB1] ? k->bytes[1] - b->rep[KB1] : 0;
+	if (k->last_ns > f->last_ns)
+		f->last_ns = k->last_ns;
+	memset(b->rep, 0, sizeof(b->rep));
+	f->bits &= (uint8_t)~F_BP;
+}
+
+static uint32_t ident_find(const struct fc_flowtab *ft, const struct fc_flow_rec *id)
+{
+	struct ckey k;
+
+	if (ident_key(ft, id, &k) < 0)
+		return 0;
+	return index_find(ft, key_hash(ft, &k), &k);
+}
+
+int fc_flowtab__bypass_gone(struct fc_flowtab *ft, const struct fc_flow_rec *id,
+			    const struct fc_flowtab_kcounts *k, const struct fc_flowtab_kcounts *reported,
+			    uint64_t now_ns)
+{
+	uint32_t i;
+	int why;
+
+	if (!ft->bp)
+		return -EINVAL;
+	i = ident_find(ft, id);
+	if (!i || !(ft->pool[i].bits & F_BP)) {
+		/* No flow counts this entry (a manual add nobody claimed, a leftover):
+		 * make one from the entry alone, so its counts still reach a record. */
+		if (i)
+			return -EEXIST;	/* a flow of that name that the entry was not counting for */
+		if (fc_flowtab__bypass_adopt(ft, id, reported))
+			return -ENOMEM;
+		i = ident_find(ft, id);
+		if (!i)
+			return -ENOENT;
+	}
+	fold_entry(ft, i, k);
+	why = stale_reason(ft, &ft->pool[i], now_ns);
+	if (why < 0 && ft->pool[i].pkts[0] + ft->pool[i].pkts[1] == 0)
+		why = FC_END_IDLE;	/* never seen here: nothing else will end it */
+	if (why < 0) {
+		lru_resort(ft, i);
+		return 1;
+	}
+	end_flow(ft, i, (enum fc_end_reason)why);
+	return 0;
+}
+
+int fc_flowtab__bypass_drop(struct fc_flowtab *ft, const struct fc_flow_rec *id)
+{
+	struct fc_flowtab_kcounts k;
+	struct fc_flow_rec r;
+	uint32_t i;
+	int err;
+
+	if (!ft->bp)
+		return -EINVAL;
+	i = ident_find(ft, id);
+	if (!i || !(ft->pool[i].bits & F_BP))
+		return -ENOENT;
+	fill_ident(&ft->pool[i], &r);
+	memset(&k, 0, sizeof(k));
+	err = ft->opts.bypass->sync(ft->opts.bypass->ctx, &r, FC_FT_SYNC_END, &k);
+	if (err && err != -ENOENT) {
+		ft->stats.bypass_sync_failed++;
+		return err;
+	}
+	if (err)
+		memset(&k, 0, sizeof(k));
+	fold_entry(ft, i, &k);
+	ft->pool[i].bits |= F_BP_NO;	/* asked to stop: do not offer it again */
 	return 0;
 }
 

@@ -88,8 +88,11 @@ def add(d, proto, a, pa, b, pb, ab, ba):
 
 def flowcut_flows(path, tmp):
     out = os.path.join(tmp, "f.json")
-    subprocess.run([BIN, "read", path, "--quiet", "-o", out, "--idle-timeout", "0",
+    st = os.path.join(tmp, "s.json")
+    subprocess.run([BIN, "read", path, "--quiet", "-o", out, "--stats", st, "--idle-timeout", "0",
                     "--active-timeout", "0"], capture_output=True, timeout=120, check=True)
+    with open(st) as f:
+        stats = json.load(f)
     flows, outers = {}, set()
     with open(out) as f:
         for line in f:
@@ -100,12 +103,7 @@ def flowcut_flows(path, tmp):
             if r["proto"] not in (6, 17):
                 continue
             add(flows, r["proto"], r["src"], r["sport"], r["dst"], r["dport"], r["pkts"], r["rpkts"])
-    return flows, outers
-
-
-# tshark follows these UDP encapsulations into an inner conversation that
-# flowcut deliberately keeps as the outer UDP flow (docs/oracle.md).
-OUTER_ONLY_PORTS = {2152: "GTP-U", 3544: "Teredo", 6635: "MPLS-over-UDP", 4754: "GRE-in-UDP"}
+    return flows, outers, stats
 
 
 # Datagrams tshark never reassembles (a fragment is missing from the capture)
@@ -116,18 +114,43 @@ OUTER_ONLY_PORTS = {2152: "GTP-U", 3544: "Teredo", 6635: "MPLS-over-UDP", 4754: 
 HAND_CHECKED = {
     # 5 fragments (MF set on all: the tail is missing), first one holds the TCP ports.
     ("zeek-ipv4_fragmented-3.pcap", (6, "131.243.1.10", 21, "210.54.213.247", 1265)): [0, 5],
-    # GTP-U is kept as the outer UDP flow: all 108 frames, 4 of whose outer
-    # datagrams tshark cannot reassemble.
+    # GTP-U: unfragmented G-PDUs become the inner TCP flow (26 up, 6 down);
+    # tunnels are never followed out of IP fragments, so the 76 outer
+    # fragments stay the outer UDP flow (1 first + 1 later up, 39 first + 35
+    # later down). 26 + 6 + 2 + 74 = 108, every frame. tshark instead
+    # reassembles the outer datagrams and counts them in the inner flow.
     ("zeek-tunnels_gtp_gtp1_gn_normal_incl_fragmentation.pcap",
-     (17, "239.114.155.111", 2152, "63.94.149.181", 2152)): [28, 80],
+     (17, "239.114.155.111", 2152, "63.94.149.181", 2152)): [2, 74],
+    ("zeek-tunnels_gtp_gtp1_gn_normal_incl_fragmentation.pcap",
+     (6, "10.131.47.185", 1923, "79.101.110.141", 80)): [26, 6],
+    # Frame 1 carries a destination option (0xCA, length 144) running past its
+    # header: tshark calls it malformed and shows no UDP; flowcut, like Zeek,
+    # keeps the packet as UDP from the header's source. Frame 3's Home
+    # Address option has Opt Data Len 1 (RFC 6275 6.3 requires 16): tshark
+    # reads 16 bytes anyway, flowcut and Zeek ignore it. Frame 2 (header
+    # longer than the payload) is ipv6_bad_length for all three. So flowcut
+    # holds frames 1 and 3 in one flow from the header's source.
+    ("zeek-ipv6-mobility-dst-opts.pcap",
+     (17, "2001:4f8:4:7:2e0:81ff:fe52:9a6b", 13000, "2001:4f8:4:7:2e0:81ff:fe52:ffff", 30000)): [0, 2],
+    ("zeek-ipv6-mobility-dst-opts.pcap",
+     (17, "2001:4f8:4:7:2e0:81ff:fe52:9a6b", 13000, "2001:78:1:32::1", 30000)): None,
 }
 
 
-def compare(name, ours, outers, theirs, frags):
+def compare(name, ours, outers, theirs, frags, stats):
     problems = []
+    # flowcut walks at most FC_IPV6_EXT_MAX (16) IPv6 extension headers, the
+    # bound the BPF programs share; longer chains are counted as
+    # ipv6_ext_too_many, while tshark follows any length. The conversations
+    # only tshark has must then hold exactly that many packets.
+    too_many = stats["nonflow"].get("ipv6_ext_too_many", 0)
+    if too_many:
+        only = [k for k in theirs if k not in ours and ":" in k[1]]
+        if sum(sum(theirs[k]) for k in only) == too_many:
+            theirs = {k: v for k, v in theirs.items() if k not in only}
     for (fn, k), v in HAND_CHECKED.items():
         if fn == name:
-            if ours.get(k) != v:
+            if ours.get(k) != v:	# None: flowcut must have no such flow
                 problems.append(f"{k}: flowcut {ours.get(k)} hand-checked {v}")
             ours = {kk: vv for kk, vv in ours.items() if kk != k}
             theirs = {kk: vv for kk, vv in theirs.items() if kk != k}
@@ -147,9 +170,6 @@ def compare(name, ours, outers, theirs, frags):
             problems.append(f"{k}: flowcut {ours[k][0]}/{ours[k][1]} tshark {ab}/{ba}")
     for k, v in ours.items():
         if k not in theirs:
-            proto, a, pa, b, pb = k
-            if pa in OUTER_ONLY_PORTS or pb in OUTER_ONLY_PORTS:
-                continue
             problems.append(f"flowcut has {k} {v[0]}/{v[1]}, tshark has none")
     return problems
 
@@ -164,14 +184,18 @@ def main():
         path = os.path.join(REAL, fn)
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                ours, outers = flowcut_flows(path, tmp)
+                ours, outers, stats = flowcut_flows(path, tmp)
             except subprocess.CalledProcessError as e:
                 print(f"FAIL oracle {fn}: flowcut exit {e.returncode}")
                 failed += 1
                 continue
+            except (OSError, subprocess.TimeoutExpired, ValueError) as e:
+                print(f"FAIL oracle {fn}: {e}")
+                failed += 1
+                continue
         theirs = tshark_convs(path)
         frags = tshark_extra_fragments(path)
-        problems = compare(fn, ours, outers, theirs, frags)
+        problems = compare(fn, ours, outers, theirs, frags, stats)
         if problems:
             failed += 1
             print(f"FAIL oracle {fn}: " + "; ".join(problems[:6]))

@@ -1628,13 +1628,18 @@ static void test_linktypes(void)
 
 /* ---- tunnels ------------------------------------------------------------ */
 
-#define CHECK_TUN(p, ty, depth_, id, osrc, odst)                  \
+/* The key carries the tunnel id unless it differs by direction (GTP-U TEID);
+ * the tunnel info always carries it. PPTP is checked with CHECK_TUN_DIR. */
+#define CHECK_TUN(p, ty, depth_, tid, osrc, odst)                  \
+	CHECK_TUN_KEYID(p, ty, depth_, tid, (ty) == FC_TUN_GTPU ? 0 : (tid), osrc, odst)
+#define CHECK_TUN_KEYID(p, ty, depth_, tid, keyid, osrc, odst)     \
 	do {                                                      \
 		CHECK((p).flags & FC_PKTF_TUNNEL);                \
 		CHECK_EQ_U((p).tunnel.type, ty);                  \
 		CHECK_EQ_U((p).key.tunnel_type, ty);              \
 		CHECK_EQ_U((p).tunnel.depth, depth_);             \
-		CHECK_EQ_U((p).key.tunnel_id, id);                \
+		CHECK_EQ_U((p).tunnel.id, tid);                    \
+		CHECK_EQ_U((p).key.tunnel_id, keyid);             \
 		CHECK_EQ_U((p).tunnel.family, 4);                 \
 		CHECK(ADDR_EQ((p).tunnel.src, a4(osrc)));         \
 		CHECK(ADDR_EQ((p).tunnel.dst, a4(odst)));         \
@@ -1780,7 +1785,8 @@ static void test_pptp(void)
 	ip4_end(&f, ip);
 	p = run("eth_pptp_gre_ppp_ipv4", FC_LINKTYPE_ETHERNET, &f);
 	CHECK_KEY(p, 4, a4(A), a4(B), 6, 1723, 1024);
-	CHECK_TUN(p, FC_TUN_GRE, 1, 0x4001, OA, OB);
+	/* Each PPTP peer sends its partner's call id: not part of the key. */
+	CHECK_TUN_KEYID(p, FC_TUN_GRE, 1, 0x4001, 0, OA, OB);
 
 	/* PPP LCP in the tunnel: the outer GRE flow. */
 	fix16(&f, plen + 10, 0xc021);
@@ -1959,6 +1965,25 @@ static void test_gtpu(void)
 	CHECK_TUN(p, FC_TUN_GTPU, 1, 0x01020304, OA, OB);
 	CHECK_EQ_U(p.ip_bytes, 60);
 	CHECK_EQ_U(p.flags, FC_PKTF_TUNNEL | FC_PKTF_TCP);
+	{
+		/* The reply travels under the other end's TEID: same flow key. */
+		struct fb r = { .n = 0 };
+		struct fc_pkt q;
+
+		eth(&r, 0x0800);
+		ip = ip4(&r, 17, OB, OA);
+		u = udp(&r, 2152, 2152);
+		g = gtp(&r, 0x30, 0xff, 0x0a0b0c0d);
+		ip4_tcp(&r, B, A, 80, 1923, 20);
+		gtp_end(&r, g);
+		udp_end(&r, u);
+		ip4_end(&r, ip);
+		q = run("eth_gtpu_ipv4_tcp_reply", FC_LINKTYPE_ETHERNET, &r);
+		CHECK_KEY(q, 4, a4(B), a4(A), 6, 80, 1923);
+		CHECK_EQ_U(q.tunnel.id, 0x0a0b0c0d);
+		CHECK_EQ_U(q.key.tunnel_id, p.key.tunnel_id);
+		CHECK_EQ_U(q.key.tunnel_type, p.key.tunnel_type);
+	}
 
 	/* Echo request (type 1): the outer UDP flow. */
 	f.b[14 + 20 + 8 + 1] = 1;

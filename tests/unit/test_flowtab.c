@@ -329,6 +329,7 @@ static void test_tunnel_keying(void)
 
 	a.key.tunnel_type = FC_TUN_VXLAN;
 	a.key.tunnel_id = 42;
+	a.tunnel.id = 42;	/* the decoder sets both (the key may leave it out) */
 	a.flags |= FC_PKTF_TUNNEL;
 	a.tunnel.family = 4;
 	a.tunnel.type = FC_TUN_VXLAN;
@@ -337,6 +338,7 @@ static void test_tunnel_keying(void)
 	a.tunnel.dst.b[0] = 192, a.tunnel.dst.b[3] = 2;
 	b = a;
 	b.key.tunnel_id = 43;
+	b.tunnel.id = 43;
 	defaults(&o);
 	ft = mk(&s, &o);
 	feed(ft, a, T0);
