@@ -92,6 +92,8 @@ struct fc_flowtab_stats {
 	uint64_t bypass_sync_failed;	/* sync() errors: share counted as 0 for that record */
 	uint64_t bypass_share_pkts;	/* kernel share of emitted records (in pkts_emitted too) */
 	uint64_t bypass_share_bytes;
+	uint64_t bypass_sw_flows;	/* add() found the map full: bypassed in userspace instead */
+	uint64_t bypass_sw_pkts;	/* their packets, counted and not inspected further */
 };
 
 /* Returns a new table, or NULL with errno set. Free with fc_flowtab__free(). */
@@ -101,7 +103,9 @@ void fc_flowtab__free(struct fc_flowtab *ft);
 /*
  * Account one packet (pkt->kind must be FC_PKT_FLOW) seen at ts_ns.
  * May emit records first (TCP port reuse, active timeout, eviction at the
- * cap). Returns 0 or a negative errno (-EINVAL for a non-flow packet).
+ * cap). Returns 0, 1 when the packet was counted and dropped early (its flow
+ * is bypassed in userspace because the kernel map was full), or a negative
+ * errno (-EINVAL for a non-flow packet).
  * O(1), no allocation.
  */
 int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns);
@@ -153,6 +157,20 @@ int fc_flowtab__bypass_adopt(struct fc_flowtab *ft, const struct fc_flow_rec *id
 			     const struct fc_flowtab_kcounts *reported);
 int fc_flowtab__bypass_claim(struct fc_flowtab *ft, const struct fc_flow_rec *ident, uint64_t now_ns);
 unsigned fc_flowtab__bypass_release(struct fc_flowtab *ft);
+
+/*
+ * gone: map GC removed the flow's entry (final counts k, of which `reported`
+ * was already in records before this table knew the entry). The counts are
+ * folded into the flow, made from the entry alone when no flow of this table
+ * counted it, and the flow ends (idle) unless userspace saw it within its
+ * idle timeout. Returns 0 (ended), 1 (kept, no longer bypassed) or -errno.
+ * drop: stop bypassing one flow (manual del): its entry is removed, the
+ * counts stay in the flow, which is not offered again. 0 or -ENOENT.
+ */
+int fc_flowtab__bypass_gone(struct fc_flowtab *ft, const struct fc_flow_rec *ident,
+			    const struct fc_flowtab_kcounts *k, const struct fc_flowtab_kcounts *reported,
+			    uint64_t now_ns);
+int fc_flowtab__bypass_drop(struct fc_flowtab *ft, const struct fc_flow_rec *ident);
 
 /* Bytes of memory the table holds per flow slot (pool + index), for reports. */
 size_t fc_flowtab__bytes_per_flow(const struct fc_flowtab *ft);
