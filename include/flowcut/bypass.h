@@ -104,6 +104,25 @@ long fc_bypass_map_gc(int map_fd, int family, unsigned flags, fc_bypass_stale_fn
 
 /* Remove every flow entry. Returns how many, or -errno. */
 long fc_bypass__flush(struct fc_bypass *b);
+/* The same on the maps pinned in pin_dir, with no programs loaded (no capture running). */
+long fc_bypass_flush_pins(const char *pin_dir);
+
+/*
+ * Map-wide GC of both flow maps: entries whose last hit (or add, if never
+ * hit) is older than the idle timeout of their protocol are removed, when
+ * they belong to `owner` (meta owner), or with take_unowned to nobody (0) or
+ * to an owner above nowners. `gone` gets each removed entry with its final
+ * counts (oriented, `rep` = already reported). Returns entries removed or -errno.
+ */
+struct fc_bypass_gc_opts {
+	uint64_t idle_tcp_ns, idle_udp_ns;	/* 0 = never */
+	uint32_t owner;				/* worker + 1 */
+	uint32_t nowners;			/* owners that exist: 1..nowners */
+	bool take_unowned;
+	unsigned flags;				/* FC_BYPASS_GC_NO_BATCH */
+};
+long fc_bypass__gc(struct fc_bypass *b, const struct fc_bypass_gc_opts *o, fc_bypass_visit_fn gone,
+		   void *ctx);
 
 /* Block list: "203.0.113.0/24", "2001:db8::/32", a bare address = host. */
 int fc_bypass__block_add(struct fc_bypass *b, const char *cidr);

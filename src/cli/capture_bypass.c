@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,13 @@ int cap_bypass_parse_opt(struct cap_bypass *bp, int c, const char *arg)
 	case CAP_OPT_BP_GENERIC:
 		bp->xdp_generic = true;
 		return 0;
+	case CAP_OPT_BP_CONTROL:
+		if (strlen(arg) >= sizeof(bp->ctl_path)) {
+			fc_cli_error("--bypass-control: path too long (at most %zu)", sizeof(bp->ctl_path) - 1);
+			return -1;
+		}
+		bp->ctl_opt = arg;
+		return 0;
 	}
 	return -1;
 }
@@ -134,7 +142,7 @@ int cap_bypass_worker(struct cap_bypass *bp, const char *ifname, bool no_vlan_ke
 		return 0;
 	if (idx >= CAP_BYPASS_MAX_WORKERS)
 		return -1;
-	if (!bp->b && open_bypass(bp, ifname, no_vlan_key))
+	if (!bp->b && (open_bypass(bp, ifname, no_vlan_key) || cap_bypass_ctl_open(bp, ifname)))
 		return -1;
 	if (bp->mode == FC_BYPASS_SOCKET) {
 		rc = fc_bypass__attach_socket(bp->b, fc_afp__fd(afp));
@@ -148,6 +156,8 @@ int cap_bypass_worker(struct cap_bypass *bp, const char *ifname, bool no_vlan_ke
 	fc_bypass_worker__init(w, bp->b, &bp->pol, idx + 1);
 	bp->bpw[idx] = w;
 	fo->bypass = &w->ops;
+	bp->idle_tcp_ns = fo->idle_tcp_ns;
+	bp->idle_udp_ns = fo->idle_udp_ns;
 	return 0;
 }
 
@@ -184,6 +194,13 @@ void cap_bypass_table(struct cap_bypass *bp, unsigned idx, struct fc_flowtab *ft
 	if (bp->adopted)
 		fprintf(stderr, "flowcut: bypass: took over %llu entries left by a previous run\n",
 			(unsigned long long)bp->adopted);
+	/* GC often enough that an entry outlives its idle timeout by at most half of it */
+	bp->gc_every_ns = bp->idle_tcp_ns && (!bp->idle_udp_ns || bp->idle_tcp_ns < bp->idle_udp_ns) ?
+				  bp->idle_tcp_ns / 2 : bp->idle_udp_ns / 2;
+	if (bp->gc_every_ns < FC_NS_PER_SEC / 2)
+		bp->gc_every_ns = FC_NS_PER_SEC / 2;
+	if (bp->gc_every_ns > 30 * FC_NS_PER_SEC)
+		bp->gc_every_ns = 30 * FC_NS_PER_SEC;
 }
 
 size_t cap_bypass_members(const struct cap_bypass *bp, char *s, size_t cap)
@@ -191,6 +208,7 @@ size_t cap_bypass_members(const struct cap_bypass *bp, char *s, size_t cap)
 	struct fc_bypass_wstats t = { 0 };
 	struct fc_flowtab_stats f = { 0 };
 	uint64_t act[FC_BYPASS_ACTIONS] = { 0 };
+	uint64_t gc_removed = 0, gc_ended = 0;
 	size_t len = 0;
 	unsigned i;
 	int n;
@@ -209,7 +227,11 @@ size_t cap_bypass_members(const struct cap_bypass *bp, char *s, size_t cap)
 			f.bypass_sync_failed += fs->bypass_sync_failed;
 			f.bypass_share_pkts += fs->bypass_share_pkts;
 			f.bypass_share_bytes += fs->bypass_share_bytes;
+			f.bypass_sw_flows += fs->bypass_sw_flows;
+			f.bypass_sw_pkts += fs->bypass_sw_pkts;
 		}
+		gc_removed += bp->gc[i].removed;
+		gc_ended += bp->gc[i].ended;
 	}
 	(void)fc_bypass__actions(bp->b, act);
 	n = snprintf(s, cap,
@@ -230,6 +252,14 @@ size_t cap_bypass_members(const struct cap_bypass *bp, char *s, size_t cap)
 	if (n < 0 || (size_t)n >= cap)
 		return 0;
 	len = (size_t)n;
+	n = snprintf(s + len, cap - len,
+		     "\"bypass_sw_flows\":%llu,\"bypass_sw_pkts\":%llu,\"bypass_gc_removed\":%llu,"
+		     "\"bypass_gc_ended\":%llu,",
+		     (unsigned long long)f.bypass_sw_flows, (unsigned long long)f.bypass_sw_pkts,
+		     (unsigned long long)gc_removed, (unsigned long long)gc_ended);
+	if (n < 0 || (size_t)n >= cap - len)
+		return 0;
+	len += (size_t)n;
 	for (i = 0; i < FC_BYPASS_ACTIONS; i++) {
 		n = snprintf(s + len, cap - len, "\"bypass_kernel_%s\":%llu,", fc_bypass_action_name(i),
 			     (unsigned long long)act[i]);
@@ -242,6 +272,106 @@ size_t cap_bypass_members(const struct cap_bypass *bp, char *s, size_t cap)
 
 void cap_bypass_close(struct cap_bypass *bp)
 {
+	cap_bypass_ctl_close(bp);
 	fc_bypass__close(bp->b);
 	bp->b = NULL;
+}
+
+/* ---- worker side: requests and GC ------------------------------------ */
+
+static uint64_t clock_of(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * FC_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Worker idx: one request of the control socket, on its own flow table. */
+static void serve_request(struct cap_bypass *bp, unsigned idx)
+{
+	struct fc_flowtab *ft = bp->ft[idx];
+	struct fc_flowtab_kcounts zero = { { 0, 0 }, { 0, 0 }, 0 };
+	struct fc_flow_rec id;
+	long res = -ENOENT;
+
+	pthread_mutex_lock(&bp->mu);
+	if (!(atomic_load(&bp->pending) & (1ull << idx))) {
+		pthread_mutex_unlock(&bp->mu);
+		return;
+	}
+	id = bp->req_id;
+	switch (bp->req_op) {
+	case CAP_BP_OP_CLAIM:
+		res = fc_flowtab__bypass_claim(ft, &id, clock_of(CLOCK_REALTIME));
+		if (res == 0)	/* the entry exists: this only records the owner */
+			(void)fc_bypass__add(bp->b, &id, idx + 1);
+		break;
+	case CAP_BP_OP_ADOPT:
+		id.start_ns = id.bypass.start_ns = id.end_ns = clock_of(CLOCK_REALTIME);
+		res = fc_flowtab__bypass_adopt(ft, &id, &zero);
+		if (res == 0)
+			(void)fc_bypass__add(bp->b, &id, idx + 1);
+		break;
+	case CAP_BP_OP_DROP:
+		res = fc_flowtab__bypass_drop(ft, &id);
+		break;
+	case CAP_BP_OP_RELEASE:
+		res = (long)fc_flowtab__bypass_release(ft);
+		break;
+	}
+	bp->req_res[idx] = res;
+	atomic_fetch_and(&bp->pending, ~(1ull << idx));
+	pthread_cond_broadcast(&bp->cv);
+	pthread_mutex_unlock(&bp->mu);
+}
+
+struct gc_visit {
+	struct cap_bypass *bp;
+	unsigned idx;
+};
+
+static int gc_gone(void *ctx, const struct fc_bypass_entry *e)
+{
+	struct gc_visit *g = ctx;
+	struct cap_bypass *bp = g->bp;
+	struct fc_flow_rec id = e->id;
+
+	if (!id.start_ns)
+		id.start_ns = e->start_ns;
+	bp->gc[g->idx].removed++;
+	if (fc_flowtab__bypass_gone(bp->ft[g->idx], &id, &e->k, &e->rep, clock_of(CLOCK_REALTIME)) == 0)
+		bp->gc[g->idx].ended++;
+	return 0;
+}
+
+static void run_gc(struct cap_bypass *bp, unsigned idx)
+{
+	struct fc_bypass_gc_opts o = {
+		.idle_tcp_ns = bp->idle_tcp_ns,
+		.idle_udp_ns = bp->idle_udp_ns,
+		.owner = idx + 1,
+		.nowners = bp->nworkers,
+		.take_unowned = idx == 0,
+	};
+	struct gc_visit g = { bp, idx };
+
+	(void)fc_bypass__gc(bp->b, &o, gc_gone, &g);
+}
+
+void cap_bypass_service(struct cap_bypass *bp, unsigned idx, bool idle)
+{
+	uint64_t now;
+
+	if (!bp->b || idx >= bp->nworkers || !bp->ft[idx])
+		return;
+	if (atomic_load_explicit(&bp->pending, memory_order_relaxed) & (1ull << idx))
+		serve_request(bp, idx);
+	if (!idle && (++bp->gc[idx].calls & 1023))
+		return;
+	now = clock_of(CLOCK_MONOTONIC);
+	if (now < bp->gc[idx].next_ns)
+		return;
+	bp->gc[idx].next_ns = now + bp->gc_every_ns;
+	run_gc(bp, idx);
 }

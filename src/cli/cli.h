@@ -15,6 +15,8 @@
 
 int fc_cmd_read(int argc, char **argv);
 int fc_cmd_capture(int argc, char **argv);
+int fc_cmd_bypass(int argc, char **argv);
+int fc_cmd_block(int argc, char **argv);
 int fc_cmd_query(int argc, char **argv);
 
 extern const char fc_cli_version[];

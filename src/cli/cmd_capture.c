@@ -464,6 +464,7 @@ static void *worker_main(void *arg)
 				fc_cli_warn("%s: traffic again after the interface was down",
 					    cap->o.ifname);
 			handle_frame(w, &f);
+			cap_bypass_service(&cap->o.bp, w->idx, false);
 			if (!(++w->frames & 0xfff))
 				publish(w);
 			continue;
@@ -471,6 +472,7 @@ static void *worker_main(void *arg)
 		if (rc < 0)
 			note_error(w, rc, &last_log);
 		tick(w, &last_tick);
+		cap_bypass_service(&cap->o.bp, w->idx, true);
 		publish(w);
 	}
 	drain(w);
@@ -586,7 +588,7 @@ static int arm_timer(uint64_t first_ns, uint64_t every_ns)
 /* The main thread's loop: returns when a signal or --duration says stop. */
 static int main_loop(struct capture *cap, int sig_fd)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	struct fc_afp_stats k;
 	uint64_t last_drops = 0, ticks = 0, expirations;
 	int tick_fd, dur_fd = -1, n, rc = 0;
@@ -607,8 +609,9 @@ static int main_loop(struct capture *cap, int sig_fd)
 	pfd[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = tick_fd, .events = POLLIN };
 	pfd[2] = (struct pollfd){ .fd = dur_fd, .events = POLLIN };
+	pfd[3] = (struct pollfd){ .fd = cap_bypass_ctl_fd(&cap->o.bp), .events = POLLIN };
 	for (;;) {
-		n = poll(pfd, dur_fd >= 0 ? 3 : 2, -1);
+		n = poll(pfd, 4, -1);	/* negative fds are skipped */
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -635,6 +638,8 @@ static int main_loop(struct capture *cap, int sig_fd)
 		}
 		if (dur_fd >= 0 && pfd[2].revents)
 			break;
+		if (pfd[3].revents)	/* flowcut bypass / block */
+			cap_bypass_ctl_serve(&cap->o.bp);
 		if (pfd[1].revents && read(tick_fd, &expirations, sizeof(expirations)) > 0) {
 			read_kernel_stats(cap, &k);
 			fc_metrics__publish_kernel(cap->metrics, k.packets, k.drops, k.freezes);

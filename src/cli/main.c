@@ -16,6 +16,8 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  read FILE     turn a pcap/pcapng capture into flow records (JSON lines)\n"
 	      "  capture -i IF flow records from live traffic on an interface (AF_PACKET)\n"
+	      "  bypass        kernel bypass entries of a running capture (list, add, del, flush)\n"
+	      "  block         the block list of a running capture (add, del, list)\n"
 	      "  query         top talkers/ports/protocols and flows from the SQLite flow store\n"
 	      "\n"
 	      "  flowcut --version    version and git revision\n"
@@ -47,6 +49,10 @@ int main(int argc, char **argv)
 		return fc_cmd_read(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "capture"))
 		return fc_cmd_capture(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "bypass"))
+		return fc_cmd_bypass(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "block"))
+		return fc_cmd_block(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "query"))
 		return fc_cmd_query(argc - 1, argv + 1);
 	fc_cli_error("unknown command '%s' (try: flowcut --help)", argv[1]);

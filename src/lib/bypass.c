@@ -468,6 +468,124 @@ long fc_bypass_map_gc(int map_fd, int family, unsigned flags, fc_bypass_stale_fn
 	return gc_next_key(map_fd, ncpu, stale, gone, ctx);
 }
 
+/* ---- owner-aware GC (fc_bypass__gc) -------------------------------- */
+
+struct gc_ctx {
+	struct fc_bypass *b;
+	const struct fc_bypass_gc_opts *o;
+	int fam;
+	uint64_t now;
+	struct fc_bp_meta m;		/* of the key stale() just said yes to */
+	fc_bypass_visit_fn gone;
+	void *gone_ctx;
+};
+
+static bool gc_stale(void *ctx, const void *key, const struct fc_bp_counters_sum *s)
+{
+	struct gc_ctx *g = ctx;
+	const struct fc_bypass_gc_opts *o = g->o;
+	uint8_t proto = g->fam ? ((const struct fc_bp_key6 *)key)->proto :
+				 ((const struct fc_bp_key4 *)key)->proto;
+	uint64_t t = proto == 6 ? o->idle_tcp_ns : o->idle_udp_ns, last;
+	bool mine;
+
+	if (!t)
+		return false;
+	/* most keys are busy: decided without a syscall */
+	if (s->last_ns && g->now - s->last_ns < t)
+		return false;
+	memset(&g->m, 0, sizeof(g->m));
+	(void)bpf_map_lookup_elem(g->b->meta_fd[g->fam], key, &g->m);
+	last = s->last_ns > g->m.added_mono_ns ? s->last_ns : g->m.added_mono_ns;
+	if (g->now > last && g->now - last < t)
+		return false;
+	if (g->now <= last)
+		return false;
+	mine = g->m.owner == o->owner ||
+	       (o->take_unowned && (g->m.owner == 0 || g->m.owner > o->nowners));
+	return mine;
+}
+
+static void gc_gone(void *ctx, const void *key, const struct fc_bp_counters_sum *s)
+{
+	struct gc_ctx *g = ctx;
+	struct fc_bypass_entry e;
+
+	(void)bpf_map_delete_elem(g->b->meta_fd[g->fam], key);
+	memset(&e, 0, sizeof(e));
+	key_rec(g->fam, key, g->m.init_b, &e.id);
+	e.id.start_ns = g->m.first_ns ? g->m.first_ns : g->m.start_ns;
+	orient(s, g->m.init_b, &e.k);
+	meta_rep(&g->m, &e.rep);
+	e.start_ns = g->m.start_ns;
+	e.owner = g->m.owner;
+	e.id.end_ns = e.k.last_ns ? e.k.last_ns : g->m.start_ns;
+	e.id.bypass.start_ns = g->m.start_ns;
+	if (g->gone)
+		(void)g->gone(g->gone_ctx, &e);
+}
+
+long fc_bypass__gc(struct fc_bypass *b, const struct fc_bypass_gc_opts *o, fc_bypass_visit_fn gone,
+		   void *ctx)
+{
+	struct gc_ctx g = { .b = b, .o = o, .gone = gone, .gone_ctx = ctx };
+	long n = 0, r;
+
+	g.now = clock_ns(CLOCK_MONOTONIC);
+	for (g.fam = 0; g.fam < 2; g.fam++) {
+		r = fc_bypass_map_gc(b->flows_fd[g.fam], g.fam ? 6 : 4, o->flags, gc_stale, gc_gone, &g);
+		if (r < 0)
+			return r;
+		n += r;
+	}
+	return n;
+}
+
+/* Delete every key of the map pinned at dir/name; how many, or -errno. */
+static long flush_pinned(const char *dir, const char *name)
+{
+	union bp_key cur, next;
+	char path[512];
+	bool have, more;
+	long n = 0;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	have = bpf_map_get_next_key(fd, NULL, &cur) == 0;
+	while (have) {
+		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
+		if (bpf_map_delete_elem(fd, &cur) == 0)
+			n++;
+		cur = next;
+		have = more;
+	}
+	close(fd);
+	return n;
+}
+
+long fc_bypass_flush_pins(const char *pin_dir)
+{
+	static const char *const flows[] = { FC_BP_MAP_FLOWS4, FC_BP_MAP_FLOWS6 };
+	static const char *const meta[] = { FC_BP_MAP_META4, FC_BP_MAP_META6 };
+	long n = 0, r;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		r = flush_pinned(pin_dir, flows[i]);
+		if (r < 0)
+			return r;
+		n += r;
+		r = flush_pinned(pin_dir, meta[i]);
+		if (r < 0)
+			return r;
+	}
+	return n;
+}
+
 long fc_bypass__flush(struct fc_bypass *b)
 {
 	union bp_key cur, next;
