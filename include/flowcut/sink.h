@@ -113,6 +113,14 @@ int fc_sink__reopen(struct fc_sink *s);
 const char *fc_sink__name(const struct fc_sink *s);	/* "ipfix://host:port" as given */
 const struct fc_sink_ops *fc_sink__ops(const struct fc_sink *s);
 
+/*
+ * A sink may state how many records it wants per write() (e.g. ClickHouse
+ * prefers large inserts); the exporter sizes that sink's batches to it.
+ * 0 (the default) leaves the exporter's own batch size.
+ */
+void fc_sink__set_batch_hint(struct fc_sink *s, size_t records);
+size_t fc_sink__batch_hint(const struct fc_sink *s);
+
 /* For sink implementations. */
 void *fc_sink__priv(struct fc_sink *s);
 struct fc_sink_health *fc_sink__health(struct fc_sink *s);

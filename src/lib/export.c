@@ -61,6 +61,7 @@ struct xsink {
 	uint32_t qcap, qhead, qcount;
 	uint64_t first_pending_ns;	/* when the queue last went non-empty */
 	struct fc_flow_rec *batch;	/* being written (delivery thread) */
+	uint32_t batch_max;		/* the sink's batch hint, else the exporter's */
 	size_t nbatch;
 	bool batch_from_spool;
 	struct fc_spool *sp;		/* NULL: no spool, overflow is dropped */
@@ -295,8 +296,7 @@ int fc_export__add_sink(struct fc_export *x, const struct fc_sink_spec *spec, ch
 	if (rc)
 		goto err_free;
 	s->q = calloc(s->qcap, sizeof(*s->q));
-	s->batch = calloc(x->o.batch_max, sizeof(*s->batch));
-	if (!s->q || !s->batch) {
+	if (!s->q) {
 		snprintf(err, errlen, "out of memory for a queue of %u records", s->qcap);
 		rc = -ENOMEM;
 		goto err_free;
@@ -324,6 +324,17 @@ int fc_export__add_sink(struct fc_export *x, const struct fc_sink_spec *spec, ch
 	s->sink = fc_sink__open(&rest, err, errlen);
 	if (!s->sink) {
 		rc = -EINVAL;
+		goto err_free;
+	}
+	/* Batches never exceed the queue: the spool replays in the same sizes. */
+	s->batch_max = x->o.batch_max;
+	if (fc_sink__batch_hint(s->sink))
+		s->batch_max = (uint32_t)(fc_sink__batch_hint(s->sink) < s->qcap ?
+					  fc_sink__batch_hint(s->sink) : s->qcap);
+	s->batch = calloc(s->batch_max, sizeof(*s->batch));
+	if (!s->batch) {
+		snprintf(err, errlen, "out of memory for a batch of %u records", s->batch_max);
+		rc = -ENOMEM;
 		goto err_free;
 	}
 	if (s->sp && fc_spool__records(s->sp))
@@ -514,7 +525,7 @@ static void *exporter_main(void *arg)
 /* Under s->mu: fill s->batch from the queue or, when it is empty, the spool. */
 static void take_batch_locked(struct xsink *s)
 {
-	uint32_t k = s->qcount < s->x->o.batch_max ? s->qcount : s->x->o.batch_max, i;
+	uint32_t k = s->qcount < s->batch_max ? s->qcount : s->batch_max, i;
 
 	if (k) {
 		for (i = 0; i < k; i++)
@@ -527,7 +538,7 @@ static void take_batch_locked(struct xsink *s)
 		return;
 	}
 	if (s->sp && fc_spool__records(s->sp)) {
-		int r = fc_spool__peek(s->sp, s->batch, s->x->o.batch_max);
+		int r = fc_spool__peek(s->sp, s->batch, s->batch_max);
 
 		if (r > 0) {
 			s->nbatch = (size_t)r;

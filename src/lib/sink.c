@@ -21,6 +21,7 @@ struct fc_sink {
 	const struct fc_sink_ops *ops;
 	char *name;
 	struct fc_sink_health health;
+	size_t batch_hint;
 	int opened;
 	/* private state follows, 16-byte aligned */
 	_Alignas(16) unsigned char priv[];
@@ -206,6 +207,16 @@ const char *fc_sink__name(const struct fc_sink *s)
 const struct fc_sink_ops *fc_sink__ops(const struct fc_sink *s)
 {
 	return s->ops;
+}
+
+void fc_sink__set_batch_hint(struct fc_sink *s, size_t records)
+{
+	s->batch_hint = records;
+}
+
+size_t fc_sink__batch_hint(const struct fc_sink *s)
+{
+	return s->batch_hint;
 }
 
 void *fc_sink__priv(struct fc_sink *s)

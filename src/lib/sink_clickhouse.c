@@ -425,6 +425,7 @@ static int ch_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 
 	p->conn.fd = -1;
 	p->batch = CH_DEFAULT_BATCH;
+	fc_sink__set_batch_hint(s, p->batch);
 	for (i = 0; i < spec->nopts; i++) {
 		const char *k = spec->opts[i].key, *v = spec->opts[i].val;
 
@@ -449,6 +450,7 @@ static int ch_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 				return -EINVAL;
 			}
 			p->batch = (size_t)b;
+			fc_sink__set_batch_hint(s, p->batch);
 		} else if (!strcmp(k, "create")) {
 			if (strcmp(v, "0") && strcmp(v, "1")) {
 				fc_sink__set_err(s, "create=%s: want 0 or 1", v);

@@ -29,6 +29,8 @@ struct fake {
 	atomic_int down;		/* 1: every write fails with -ECONNREFUSED */
 	atomic_int fail_next;		/* fail this many writes, then work */
 	atomic_int partial;		/* take at most this many per write (0 = all) */
+	size_t hint;			/* batch hint the sink states at open (0 = none) */
+	size_t largest;			/* largest batch offered to write() */
 	uint64_t ids[MAXREC];
 	size_t n;
 	unsigned writes, flushes, reopens;
@@ -48,6 +50,8 @@ static int fake_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 		return -EINVAL;
 	}
 	*(struct fake **)fc_sink__priv(s) = &fakes[spec->target[0] - 'a'];
+	if (fakes[spec->target[0] - 'a'].hint)
+		fc_sink__set_batch_hint(s, fakes[spec->target[0] - 'a'].hint);
 	return 0;
 }
 
@@ -57,6 +61,8 @@ static int fake_write(struct fc_sink *s, const struct fc_flow_rec *recs, size_t 
 	size_t i;
 
 	f->writes++;
+	if (n > f->largest)
+		f->largest = n;
 	if (atomic_load(&f->down))
 		return -ECONNREFUSED;
 	if (atomic_load(&f->fail_next) > 0) {
@@ -281,6 +287,30 @@ static void test_fanout_two_sinks(void)
 	CHECK_EQ_U(st.sent, 5000);
 	CHECK_EQ_U(st.dropped, 0);
 	CHECK_EQ_U(st.queued, 0);
+	fc_export__free(x);
+}
+
+/* A sink's batch hint sizes its batches; the other sink keeps the default. */
+static void test_batch_hint(void)
+{
+	const char *specs[] = { "fake:a", "fake:b" };
+	struct fc_export_opts o;
+	struct fc_export *x;
+
+	reset();
+	fakes[0].hint = 7;
+	defaults(&o, NULL);
+	o.batch_wait_ns = 200000000;	/* let batches fill before they go */
+	x = open_x(&o, specs, 2);
+	if (!x)
+		return;
+	emit_range(x, 0, 3000);
+	CHECK(fc_export__close(x) == 0);
+	CHECK(in_order(&fakes[0], 0, 3000));
+	CHECK(in_order(&fakes[1], 0, 3000));
+	CHECK(fakes[0].largest <= 7);
+	CHECK(fakes[0].writes >= 3000 / 7);
+	CHECK(fakes[1].largest > 7);
 	fc_export__free(x);
 }
 
@@ -548,6 +578,7 @@ int main(void)
 	RUN(test_spsc_wraparound);
 	RUN(test_ring_full_counted);
 	RUN(test_fanout_two_sinks);
+	RUN(test_batch_hint);
 	RUN(test_retry_then_recover);
 	RUN(test_spool_while_down);
 	RUN(test_spool_survives_restart);
