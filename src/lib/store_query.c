@@ -136,13 +136,22 @@ struct agg {
 	size_t used;
 };
 
+/* FNV-1a over the text and the numbers, then a full 64-bit mix (murmur3's
+ * fmix64) so the low bits used for the slot depend on every input bit:
+ * port-only keys otherwise fill consecutive slots and linear probing
+ * degenerates. */
 static uint64_t hash_key(const char *addr, int proto, int port)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(unsigned)proto << 20 ^ (uint64_t)(unsigned)port;
+	uint64_t h = 1469598103934665603ULL;
 
 	for (; *addr; addr++)
 		h = (h ^ (unsigned char)*addr) * 1099511628211ULL;
-	h ^= h >> 29;
+	h ^= (uint64_t)(unsigned)proto << 32 | (uint32_t)port;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h ? h : 1;
 }
 

@@ -80,7 +80,12 @@ static uint64_t hash_group(const struct group *k)
 	h = (h ^ (uint32_t)k->port) * 1099511628211ULL;
 	for (p = k->addr; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	h ^= h >> 31;
+	/* murmur3 fmix64: the slot bits must depend on every field */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h ? h : 1;
 }
 
