@@ -113,6 +113,8 @@ def tcp_client(addr, port, mode, nbytes):
     nbytes = int(nbytes)
     s = socket.socket(family_of(addr), socket.SOCK_STREAM)
     s.settimeout(5)
+    if os.environ.get("TCP_PACING_BPS"):  # bytes/s; TCP paces itself (no fq needed)
+        s.setsockopt(socket.SOL_SOCKET, 47, int(os.environ["TCP_PACING_BPS"]))  # SO_MAX_PACING_RATE
     s.connect((addr, int(port)))
     sport = s.getsockname()[1]
     if mode == "fin":
