@@ -134,6 +134,7 @@ struct agg {
 	struct group *slots;
 	size_t cap;		/* power of two */
 	size_t used;
+	int neg;		/* subtract what is added (cover()'s complements) */
 };
 
 /* FNV-1a over the text and the numbers, then a full 64-bit mix (murmur3's
@@ -186,6 +187,11 @@ static int agg_add(struct agg *a, const char *addr, int proto, int port, uint64_
 
 	if ((a->used + 1) * 4 > a->cap * 3 && agg_grow(a))
 		return -ENOMEM;
+	if (a->neg) {	/* unsigned wrap-around: the sums come out exact */
+		bytes = -bytes;
+		pkts = -pkts;
+		flows = -flows;
+	}
 	for (j = h & (a->cap - 1);; j = (j + 1) & (a->cap - 1)) {
 		g = &a->slots[j];
 		if (!g->hash)
@@ -505,16 +511,34 @@ static int agg_rollup(struct fc_store *st, enum fc_store_top by, const struct cf
 	return e;
 }
 
+/* Subtract [lo, hi) at tier: the complement of an edge inside one bucket. */
+static int cover(struct fc_store *st, enum fc_store_top by, const struct cfilter *c, int tier,
+		 int64_t lo, int64_t hi, struct agg *a, char *err, size_t errlen);
+
+static int uncover(struct fc_store *st, enum fc_store_top by, const struct cfilter *c, int tier,
+		   int64_t lo, int64_t hi, struct agg *a, char *err, size_t errlen)
+{
+	int rc;
+
+	a->neg = !a->neg;
+	rc = cover(st, by, c, tier, lo, hi, a, err, errlen);
+	a->neg = !a->neg;
+	return rc;
+}
+
 /*
  * [lo, hi) from the coarsest tier's whole buckets, the edges from finer
- * tiers, and what no bucket covers (plus rows above the rollup mark) from
- * flows.
+ * tiers, and what no bucket covers from flows (rows up to the rollup mark).
+ * An edge that is more than half of its bucket is read as the whole bucket
+ * minus the rest, so an edge never costs more than half a bucket of finer
+ * groups (a week from mid-morning: 7 days + at most 12 hours + 30 minutes
+ * of rows, not 23 hours + 59 minutes).
  */
 static int cover(struct fc_store *st, enum fc_store_top by, const struct cfilter *c, int tier,
 		 int64_t lo, int64_t hi, struct agg *a, char *err, size_t errlen)
 {
 	int64_t u, blo, bhi;
-	int rc;
+	int rc = 0;
 
 	if (lo >= hi)
 		return 0;
@@ -523,6 +547,20 @@ static int cover(struct fc_store *st, enum fc_store_top by, const struct cfilter
 	u = (int64_t)fc_store_tiers[tier].ns;
 	blo = lo / u + (lo % u != 0);
 	bhi = hi == INT64_MAX ? INT64_MAX / u + 1 : hi / u;
+	/* widen to a whole bucket where the edge is most of it */
+	if (lo % u && blo * u - lo > u / 2 && (blo <= bhi || hi - (blo - 1) * u > u / 2)) {
+		rc = uncover(st, by, c, tier - 1, (blo - 1) * u, lo, a, err, errlen);
+		blo--;
+		lo = blo * u;
+	}
+	if (!rc && hi != INT64_MAX && hi % u && hi - bhi * u > u / 2 && bhi >= blo &&
+	    bhi < INT64_MAX / u) {
+		rc = uncover(st, by, c, tier - 1, hi, (bhi + 1) * u, a, err, errlen);
+		bhi++;
+		hi = bhi * u;
+	}
+	if (rc)
+		return rc;
 	if (blo >= bhi)
 		return cover(st, by, c, tier - 1, lo, hi, a, err, errlen);
 	rc = agg_rollup(st, by, c, tier, blo, bhi, a, err, errlen);
@@ -562,7 +600,9 @@ int fc_store__top(struct fc_store *st, enum fc_store_top by, const struct fc_sto
 		c.mark = fc_rollup_mark(st->db);
 		if (c.mark < 0)
 			rc = sql_fail(st, (int)-c.mark, err, errlen);
-		else
+		else	/* "since 1h" must not widen to the whole (future) day */
+			rc = data_range(st, &lo, &hi, err, errlen);
+		if (!rc)
 			rc = cover(st, by, &c, FC_STORE_NTIERS - 1, lo, hi, &a, err, errlen);
 		if (!rc)
 			rc = agg_raw(st, by, &c, " AND id > :mark", lo, hi, &a, err, errlen);
