@@ -9,9 +9,11 @@ export FC_SHARED=${FC_SHARED:-$(cd .. && pwd)/shared}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 suites=${*:-unit bpf fuzz golden corpus oracle e2e}
-log=build/test-log.txt
 mkdir -p build
-: >"$log"
+# A private log per run (concurrent runs must not truncate each other's);
+# the last run's log is kept as build/test-log.txt.
+log=$(mktemp build/test-log.XXXXXX)
+trap 'mv -f "$log" build/test-log.txt 2>/dev/null' EXIT
 
 run_suite() {	# name, command...
 	local name=$1
