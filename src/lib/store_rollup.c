@@ -26,7 +26,7 @@ struct group {
 	uint8_t side;		/* talk: 0 src, 1 dst, 2 self-flow */
 	int16_t proto;
 	int32_t port;		/* port groups */
-	int64_t bytes, pkts, flows;
+	uint64_t bytes, pkts, flows;	/* wrap like the uint64 record counters */
 	char addr[46];		/* talk groups; INET6_ADDRSTRLEN */
 };
 
@@ -109,7 +109,7 @@ static int grow(struct fc_rollup *r)
 	return 0;
 }
 
-static int add_group(struct fc_rollup *r, const struct group *k, int64_t bytes, int64_t pkts)
+static int add_group(struct fc_rollup *r, const struct group *k, uint64_t bytes, uint64_t pkts)
 {
 	uint64_t h = hash_group(k);
 	struct group *g;
@@ -137,7 +137,7 @@ static int add_group(struct fc_rollup *r, const struct group *k, int64_t bytes, 
 }
 
 static int add_tier(struct fc_rollup *r, int tier, uint64_t end_ns, const char *src,
-		    const char *dst, int proto, int dport, int64_t bytes, int64_t pkts)
+		    const char *dst, int proto, int dport, uint64_t bytes, uint64_t pkts)
 {
 	struct group k;
 	int rc;
@@ -176,7 +176,7 @@ int fc_rollup__add(struct fc_rollup *r, uint64_t end_ns, const char *src, const 
 	int t, rc = 0;
 
 	for (t = 0; t < FC_STORE_NTIERS && !rc; t++)
-		rc = add_tier(r, t, end_ns, src, dst, proto, dport, (int64_t)bytes, (int64_t)pkts);
+		rc = add_tier(r, t, end_ns, src, dst, proto, dport, bytes, pkts);
 	return rc;
 }
 
@@ -222,18 +222,18 @@ int fc_rollup__write(struct fc_rollup *r, sqlite3 *db, int64_t upto)
 			sqlite3_bind_int(s, 2, g->side);
 			sqlite3_bind_text(s, 3, g->addr, -1, SQLITE_STATIC);
 			sqlite3_bind_int(s, 4, g->proto);
-			sqlite3_bind_int64(s, 5, g->bytes);
-			sqlite3_bind_int64(s, 6, g->pkts);
-			sqlite3_bind_int64(s, 7, g->flows);
+			sqlite3_bind_int64(s, 5, (sqlite3_int64)g->bytes);
+			sqlite3_bind_int64(s, 6, (sqlite3_int64)g->pkts);
+			sqlite3_bind_int64(s, 7, (sqlite3_int64)g->flows);
 			rc = step_reset(s);
 		} else if (g->kind == KIND_PORT) {
 			s = port[g->tier];
 			sqlite3_bind_int64(s, 1, g->bucket);
 			sqlite3_bind_int(s, 2, g->proto);
 			sqlite3_bind_int(s, 3, g->port);
-			sqlite3_bind_int64(s, 4, g->bytes);
-			sqlite3_bind_int64(s, 5, g->pkts);
-			sqlite3_bind_int64(s, 6, g->flows);
+			sqlite3_bind_int64(s, 4, (sqlite3_int64)g->bytes);
+			sqlite3_bind_int64(s, 5, (sqlite3_int64)g->pkts);
+			sqlite3_bind_int64(s, 6, (sqlite3_int64)g->flows);
 			rc = step_reset(s);
 		}
 	}
