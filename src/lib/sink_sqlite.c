@@ -15,17 +15,17 @@
  * sequential append, readers never block the writer, and a power cut can
  * lose at most the last commits, never corrupt the file. Each write() batch
  * is one transaction through one reused prepared statement; a failed batch
- * is rolled back whole and
- * reported as -errno (ENOSPC, EROFS, EBUSY, ...) so the exporter keeps the
- * records - nothing is half-written or silently dropped. The hourly rollups
- * are summed in memory (store_rollup.c) and written once a minute, at flush
- * and at close, together with the rollup_upto mark; rows above the mark
- * (a crash) are summed again at the next open.
+ * is rolled back whole and reported as -errno (ENOSPC, EROFS, EBUSY, ...) so
+ * the exporter keeps the records - nothing is half-written or silently
+ * dropped. The hourly and daily rollups are summed in memory
+ * (store_rollup.c) and written once a minute, at flush and at close,
+ * together with the rollup_upto mark; rows above the mark (a crash) are
+ * summed again at the next open.
  *
  * Retention runs to completion at open, then at most once a minute, each
- * time deleting at most RETAIN_CHUNK rows (and one hour of each rollup) in
- * its own transaction after a write, so a write never waits behind a large
- * delete; a backlog is worked off one chunk per write.
+ * time deleting at most RETAIN_CHUNK rows (and the oldest expired bucket of
+ * each rollup table) in its own transaction after a write, so a write never
+ * waits behind a large delete; a backlog is worked off one chunk per write.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -407,18 +407,23 @@ static int sqlite_write(struct fc_sink *s, const struct fc_flow_rec *recs, size_
 	h->up = 1;
 	q->last_id = sqlite3_last_insert_rowid(q->db);
 	roll_add(q, recs, n);
+	/* After the commit, failures below only delay work (sums are kept, rows
+	 * stay for the next retention run): say why, but the batch is stored. */
 	if (q->roll_lost || fc_rollup__size(q->roll) > ROLLUP_MAX_GROUPS ||
 	    clock_ns(CLOCK_MONOTONIC) - q->rolled_mono_ns >= ROLLUP_EVERY_NS) {
 		rc = roll_write(q);
-		if (rc != SQLITE_OK)
-			fail(s, q, rc, "rollup");
+		if (rc != SQLITE_OK) {
+			fail(s, q, rc, "rollup (retried later)");
+			h->up = 1;
+		}
 	}
 	if (q->retain_ns && (q->retain_backlog ||
 			     clock_ns(CLOCK_MONOTONIC) - q->retained_mono_ns >= RETAIN_EVERY_NS)) {
-		/* The records are committed; a failed delete only delays retention. */
 		rc = retain_chunk(q, &more);
-		if (rc != SQLITE_OK)
-			fail(s, q, rc, "retention");
+		if (rc != SQLITE_OK) {
+			fail(s, q, rc, "retention (retried later)");
+			h->up = 1;
+		}
 		q->retain_backlog = rc == SQLITE_OK && more;
 	}
 	return (int)n;
