@@ -113,16 +113,25 @@ int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t
 /*
  * Optional three-stage prefetch for callers that see packets a few at a
  * time ahead of accounting them (the engine keeps a short pipeline): stage 1
- * hashes the key and starts loading its bucket, stage 2 (a few packets
- * later) starts loading the bucket's first entry, stage 3 its LRU neighbours;
- * then fc_flowtab__update_hashed() with the hash from stage 1. Prefetching is
- * only a hint: any table change in between is harmless.
+ * canonicalises and hashes the key into a hint and starts loading its
+ * bucket, stage 2 (a few packets later) starts loading the bucket's first
+ * entry, stage 3 its LRU neighbours; then fc_flowtab__update_hinted() with
+ * the same hint, which saves computing the key twice. Prefetching is only a
+ * hint: any table change in between is harmless. The hint is valid only for
+ * the table and packet it was made from.
  */
-uint32_t fc_flowtab__prefetch_bucket(const struct fc_flowtab *ft, const struct fc_pkt *pkt);
-void fc_flowtab__prefetch_entry(const struct fc_flowtab *ft, uint32_t hash);
-void fc_flowtab__prefetch_lru(const struct fc_flowtab *ft, uint32_t hash);
-int fc_flowtab__update_hashed(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns,
-			      uint32_t hash);
+struct fc_flowtab_hint {
+	uint64_t key[6];	/* canonical key (opaque) */
+	uint32_t hash;
+	int side;		/* canonical side of the sender */
+};
+
+void fc_flowtab__prefetch_bucket(const struct fc_flowtab *ft, const struct fc_pkt *pkt,
+				 struct fc_flowtab_hint *hint);
+void fc_flowtab__prefetch_entry(const struct fc_flowtab *ft, const struct fc_flowtab_hint *hint);
+void fc_flowtab__prefetch_lru(const struct fc_flowtab *ft, const struct fc_flowtab_hint *hint);
+int fc_flowtab__update_hinted(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns,
+			      const struct fc_flowtab_hint *hint);
 
 /*
  * End every flow idle at now_ns (per protocol idle timeout, TCP close grace)

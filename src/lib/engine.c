@@ -31,7 +31,7 @@
 struct pipe_slot {
 	struct fc_pkt pkt;
 	uint64_t ts_ns;
-	uint32_t hash;
+	struct fc_flowtab_hint hint;	/* from prefetch stage 1, for the update */
 };
 
 struct fc_engine {
@@ -99,11 +99,11 @@ static void account_flow(struct fc_engine *e, const struct fc_pkt *pkt, uint64_t
 	fc_flowtab__update(e->ft, pkt, ts_ns);
 }
 
-static void account_hashed(struct fc_engine *e, const struct fc_pkt *pkt, uint64_t ts_ns,
-			   uint32_t hash)
+static void account_hinted(struct fc_engine *e, const struct fc_pkt *pkt, uint64_t ts_ns,
+			   const struct fc_flowtab_hint *hint)
 {
 	fc_stats__count_flow_pkt(&e->st, pkt);
-	fc_flowtab__update_hashed(e->ft, pkt, ts_ns, hash);
+	fc_flowtab__update_hinted(e->ft, pkt, ts_ns, hint);
 }
 
 /* First fragment: remember its flow, then count the later fragments that were
@@ -154,7 +154,7 @@ static void account(struct fc_engine *e, struct pipe_slot *sl)
 		if (pkt->flags & FC_PKTF_FRAG_FIRST)
 			first_fragment(e, pkt, sl->ts_ns);
 		else
-			account_hashed(e, pkt, sl->ts_ns, sl->hash);
+			account_hinted(e, pkt, sl->ts_ns, &sl->hint);
 		break;
 	case FC_PKT_FRAG_LATER:
 		later_fragment(e, pkt, sl->ts_ns);
@@ -172,9 +172,9 @@ static void prefetch_stage(struct fc_engine *e, uint64_t n, int stage)
 	if (sl->pkt.kind != FC_PKT_FLOW)
 		return;
 	if (stage == 2)
-		fc_flowtab__prefetch_entry(e->ft, sl->hash);
+		fc_flowtab__prefetch_entry(e->ft, &sl->hint);
 	else
-		fc_flowtab__prefetch_lru(e->ft, sl->hash);
+		fc_flowtab__prefetch_lru(e->ft, &sl->hint);
 }
 
 void fc_engine__frame(struct fc_engine *e, const struct fc_frame *f, bool filtered)
@@ -197,7 +197,7 @@ void fc_engine__frame(struct fc_engine *e, const struct fc_frame *f, bool filter
 	fc_decode_frame(f->linktype, f->data, f->caplen, &sl->pkt);
 	sl->ts_ns = f->ts_ns;
 	if (sl->pkt.kind == FC_PKT_FLOW)
-		sl->hash = fc_flowtab__prefetch_bucket(e->ft, &sl->pkt);
+		fc_flowtab__prefetch_bucket(e->ft, &sl->pkt, &sl->hint);
 	if (n >= STAGE_GAP)
 		prefetch_stage(e, n - STAGE_GAP, 2);
 	if (n >= 2 * STAGE_GAP)

@@ -629,20 +629,22 @@ static void try_bypass(struct fc_flowtab *ft, uint32_t i, uint64_t ts_ns)
 
 /* ---- prefetch pipeline ---------------------------------------------- */
 
-uint32_t fc_flowtab__prefetch_bucket(const struct fc_flowtab *ft, const struct fc_pkt *pkt)
+_Static_assert(sizeof(((struct fc_flowtab_hint *)0)->key) == sizeof(struct ckey), "hint holds a ckey");
+
+void fc_flowtab__prefetch_bucket(const struct fc_flowtab *ft, const struct fc_pkt *pkt,
+				 struct fc_flowtab_hint *hint)
 {
 	struct ckey k;
-	uint32_t h;
 
-	canon_key(ft, &pkt->key, &k);
-	h = key_hash(ft, &k);
-	__builtin_prefetch(&ft->buckets[h & ft->mask]);
-	return h;
+	hint->side = canon_key(ft, &pkt->key, &k);
+	hint->hash = key_hash(ft, &k);
+	memcpy(hint->key, k.w, sizeof(k.w));
+	__builtin_prefetch(&ft->buckets[hint->hash & ft->mask]);
 }
 
-void fc_flowtab__prefetch_entry(const struct fc_flowtab *ft, uint32_t hash)
+void fc_flowtab__prefetch_entry(const struct fc_flowtab *ft, const struct fc_flowtab_hint *hint)
 {
-	uint32_t i = ft->buckets[hash & ft->mask];
+	uint32_t i = ft->buckets[hint->hash & ft->mask];
 
 	if (i) {
 		__builtin_prefetch(&ft->pool[i]);
@@ -650,9 +652,9 @@ void fc_flowtab__prefetch_entry(const struct fc_flowtab *ft, uint32_t hash)
 	}
 }
 
-void fc_flowtab__prefetch_lru(const struct fc_flowtab *ft, uint32_t hash)
+void fc_flowtab__prefetch_lru(const struct fc_flowtab *ft, const struct fc_flowtab_hint *hint)
 {
-	uint32_t i = ft->buckets[hash & ft->mask];
+	uint32_t i = ft->buckets[hint->hash & ft->mask];
 
 	/* The entry's LRU neighbours are written when it moves to the tail. */
 	if (i && ft->lru[ft->pool[i].cls].tail != i) {
@@ -661,35 +663,40 @@ void fc_flowtab__prefetch_lru(const struct fc_flowtab *ft, uint32_t hash)
 	}
 }
 
-static int update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns, uint32_t h,
-		  bool have_hash);
+static int update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns,
+		  const struct fc_flowtab_hint *hint);
 
 int fc_flowtab__update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns)
 {
-	return update(ft, pkt, ts_ns, 0, false);
+	return update(ft, pkt, ts_ns, NULL);
 }
 
-int fc_flowtab__update_hashed(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns,
-			      uint32_t hash)
+int fc_flowtab__update_hinted(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns,
+			      const struct fc_flowtab_hint *hint)
 {
-	return update(ft, pkt, ts_ns, hash, true);
+	return update(ft, pkt, ts_ns, hint);
 }
 
-static int update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns, uint32_t h,
-		  bool have_hash)
+static int update(struct fc_flowtab *ft, const struct fc_pkt *pkt, uint64_t ts_ns,
+		  const struct fc_flowtab_hint *hint)
 {
 	struct ckey k;
 	struct flow *f;
-	uint32_t i;
+	uint32_t i, h;
 	uint16_t tflags = 0;
 	bool tcp;
 	int side, dir, why;
 
 	if (pkt->kind != FC_PKT_FLOW)
 		return -EINVAL;
-	side = canon_key(ft, &pkt->key, &k);
-	if (!have_hash)
+	if (hint) {
+		memcpy(k.w, hint->key, sizeof(k.w));
+		side = hint->side;
+		h = hint->hash;
+	} else {
+		side = canon_key(ft, &pkt->key, &k);
 		h = key_hash(ft, &k);
+	}
 	tcp = ck_proto(&k) == PROTO_TCP && (pkt->flags & FC_PKTF_TCP);
 	if (tcp)
 		tflags = pkt->tcp_flags & 0x1ff;
