@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "export_cli.h"
@@ -21,6 +22,7 @@
 #include "flowcut/metrics.h"
 #include "flowcut/record.h"
 #include "flowcut/source.h"
+#include "flowcut/source_thread.h"
 #include "progress.h"
 
 struct read_opts {
@@ -29,6 +31,7 @@ struct read_opts {
 	const char *stats;
 	const char *filter;
 	bool quiet;
+	bool no_reader_thread;
 	struct fc_engine_opts eng;
 	struct fc_cli_export ex;
 	char *out_sink;		/* "json:" + -o FILE */
@@ -36,7 +39,7 @@ struct read_opts {
 
 enum {
 	OPT_STATS = 256, OPT_IDLE, OPT_IDLE_TCP, OPT_IDLE_UDP, OPT_IDLE_OTHER, OPT_ACTIVE,
-	OPT_CLOSE, OPT_MAX_FLOWS, OPT_NO_VLAN, OPT_FRAG_TIMEOUT, OPT_MAX_FRAGS,
+	OPT_CLOSE, OPT_MAX_FLOWS, OPT_NO_VLAN, OPT_FRAG_TIMEOUT, OPT_MAX_FRAGS, OPT_NO_READER,
 };
 
 static const struct option read_longopts[] = {
@@ -54,6 +57,7 @@ static const struct option read_longopts[] = {
 	{ "no-vlan-key", no_argument, NULL, OPT_NO_VLAN },
 	{ "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
 	{ "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
+	{ "no-reader-thread", no_argument, NULL, OPT_NO_READER },
 	FC_CLI_EXPORT_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -76,6 +80,8 @@ static void read_usage(FILE *out)
 	      "      --no-vlan-key         do not tell flows apart by VLAN id\n"
 	      "      --frag-timeout DUR    how long a first fragment is remembered (default 30s)\n"
 	      "      --max-frags N         fragment table size (default 8192)\n"
+	      "      --no-reader-thread    read the file on the flow thread (default: a reader\n"
+	      "                            thread when there are 2 or more CPUs)\n"
 	      FC_CLI_EXPORT_USAGE
 	      "                            (read serves no /metrics unless --metrics is given)\n",
 	      out);
@@ -157,6 +163,7 @@ static int parse_read_args(int argc, char **argv, struct read_opts *o)
 		case 'q': o->quiet = true; break;
 		case OPT_STATS: o->stats = optarg; break;
 		case OPT_NO_VLAN: o->eng.flow.no_vlan_key = true; break;
+		case OPT_NO_READER: o->no_reader_thread = true; break;
 		case 'h': read_usage(stdout); return 1;
 		case '?': read_usage(stderr); return -1;
 		default:
@@ -224,26 +231,45 @@ static int write_stats(const struct read_opts *o, struct fc_engine *eng, struct 
 }
 
 /* Pump every frame of src into eng. Returns the source's final status. */
+/*
+ * Pump every frame of src into eng. With a reader thread, file reading and
+ * filtering overlap with decoding and flow tracking; the frames and their
+ * order are the same either way. Returns the source's final status.
+ */
 static enum fc_src_status pump(struct fc_pcap_src *src, struct fc_engine *eng, bool quiet,
-			       struct fc_metrics *m)
+			       struct fc_metrics *m, bool reader_thread)
 {
+	struct fc_src_thread *t = reader_thread ? fc_src_thread__start(src, 16 << 20) : NULL;
 	struct fc_progress prog;
 	enum fc_src_status st;
 	struct fc_frame f;
+	bool filtered;
 	uint64_t n = 0;
 
 	fc_progress__init(&prog, !quiet);
-	while ((st = fc_pcap_src__next(src, &f)) == FC_SRC_FRAME) {
-		fc_engine__frame(eng, &f, !fc_pcap_src__match(src, &f));
+	for (;;) {
+		if (t) {
+			st = fc_src_thread__next(t, &f, &filtered);
+		} else {
+			st = fc_pcap_src__next(src, &f);
+			filtered = st == FC_SRC_FRAME && !fc_pcap_src__match(src, &f);
+		}
+		if (st != FC_SRC_FRAME)
+			break;
+		fc_engine__frame(eng, &f, filtered);
 		if (!(++n & 0xffff) && m)
 			fc_metrics__publish(m, 0, fc_engine__stats(eng), fc_engine__flow_stats(eng));
 		if (!(n & 0xfff) && prog.enabled) {
 			uint64_t pos, size;
 
-			fc_pcap_src__progress(src, &pos, &size);
+			if (t)
+				fc_src_thread__progress(t, &pos, &size);
+			else
+				fc_pcap_src__progress(src, &pos, &size);
 			fc_progress__update(&prog, pos, size, n);
 		}
 	}
+	fc_src_thread__stop(t);
 	fc_progress__done(&prog);
 	return st;
 }
@@ -295,7 +321,7 @@ int fc_cmd_read(int argc, char **argv)
 		rc = FC_EXIT_FAIL;
 		goto out_metrics;
 	}
-	st = pump(src, eng, o.quiet, m);
+	st = pump(src, eng, o.quiet, m, !o.no_reader_thread && sysconf(_SC_NPROCESSORS_ONLN) >= 2);
 	fc_engine__finish(eng, FC_END_EOF);
 	fc_metrics__publish(m, 0, fc_engine__stats(eng), fc_engine__flow_stats(eng));
 	if (st == FC_SRC_TRUNCATED) {

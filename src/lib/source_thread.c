@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * source_thread.c - a capture file read on its own thread (source_thread.h).
+ *
+ * The ring is a power-of-two byte buffer of variable-size records:
+ *
+ *   | size u32 | caplen u32 | wirelen u32 | linktype i32 | ts_ns u64 | flags | pad | data ... |
+ *
+ * padded to 8 bytes. `head` (bytes ever written) and `tail` (bytes ever
+ * released) only grow; a record never wraps: a size of 0 tells the reader to
+ * skip to the start of the buffer. Frames too large for a quarter of the ring
+ * go through a separate buffer, handed over one at a time.
+ *
+ * The producer publishes head every few records; either side sleeps on a
+ * condition variable only after a short spin finds nothing to do, and the
+ * other side signals only when it sees the sleeper's flag, so the common path
+ * is two atomic operations per frame and no system call.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowcut/source_thread.h"
+
+#define HDR_BYTES 32u
+#define PUBLISH_EVERY 8
+#define SPINS 200
+#define F_FILTERED 0x01
+#define F_BIG 0x02
+
+struct rec_hdr {
+	uint32_t size;		/* bytes of this record incl. header, 8-aligned; 0 = wrap */
+	uint32_t caplen;
+	uint32_t wirelen;
+	int32_t linktype;
+	uint64_t ts_ns;
+	uint8_t flags;
+	uint8_t pad[7];
+};
+
+_Static_assert(sizeof(struct rec_hdr) == HDR_BYTES, "ring record header");
+
+struct fc_src_thread {
+	struct fc_pcap_src *src;
+	uint8_t *ring;
+	uint64_t cap, mask;
+	pthread_t thread;
+
+	_Alignas(64) _Atomic uint64_t head;	/* producer: bytes published */
+	_Alignas(64) _Atomic uint64_t tail;	/* consumer: bytes released */
+	uint64_t rd;				/* consumer: start of the frame handed out */
+	uint64_t rd_next;			/* consumer: its end */
+	bool holding;				/* consumer holds [rd, rd_next) */
+
+	_Alignas(64) _Atomic int cons_waiting, prod_waiting;
+	_Atomic int done, stop, big_busy;
+	_Atomic uint64_t pos;
+	uint64_t size;
+	enum fc_src_status final;
+	uint8_t *big;
+	size_t big_cap;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_cons, cv_prod;
+};
+
+static void wake(struct fc_src_thread *t, _Atomic int *waiting, pthread_cond_t *cv)
+{
+	if (atomic_load(waiting)) {
+		pthread_mutex_lock(&t->mu);
+		pthread_cond_signal(cv);
+		pthread_mutex_unlock(&t->mu);
+	}
+}
+
+static void publish(struct fc_src_thread *t, uint64_t wr);
+
+/* Producer: wait until `need` bytes are free and no big frame is out (if big). */
+static bool wait_room(struct fc_src_thread *t, uint64_t wr, uint64_t need, bool big)
+{
+	int spins = 0;
+
+	for (;;) {
+		if (spins == 0 && (t->cap - (wr - atomic_load(&t->tail)) < need ||
+				   (big && atomic_load(&t->big_busy))))
+			publish(t, wr);	/* the reader must see what fills the ring */
+		uint64_t used = wr - atomic_load_explicit(&t->tail, memory_order_acquire);
+
+		if (atomic_load(&t->stop))
+			return false;
+		if (t->cap - used >= need && !(big && atomic_load(&t->big_busy)))
+			return true;
+		if (spins++ < SPINS) {
+			sched_yield();
+			continue;
+		}
+		pthread_mutex_lock(&t->mu);
+		atomic_store(&t->prod_waiting, 1);
+		used = wr - atomic_load(&t->tail);
+		if (!atomic_load(&t->stop) && (t->cap - used < need || (big && atomic_load(&t->big_busy))))
+			pthread_cond_wait(&t->cv_prod, &t->mu);
+		atomic_store(&t->prod_waiting, 0);
+		pthread_mutex_unlock(&t->mu);
+	}
+}
+
+static void publish(struct fc_src_thread *t, uint64_t wr)
+{
+	atomic_store(&t->head, wr);
+	wake(t, &t->cons_waiting, &t->cv_cons);
+}
+
+/* Copy one frame in at wr; returns the new write position, or 0 on stop. */
+static uint64_t put_frame(struct fc_src_thread *t, uint64_t wr, const struct fc_frame *f, bool filtered)
+{
+	bool big = f->caplen > t->cap / 4;
+	uint64_t body = big ? 0 : ((uint64_t)f->caplen + 7) & ~7ull;
+	uint64_t size = HDR_BYTES + body, off = wr & t->mask, skip = 0;
+	struct rec_hdr h = { .caplen = f->caplen, .wirelen = f->wirelen, .linktype = f->linktype,
+			     .ts_ns = f->ts_ns };
+
+	if (t->cap - off < size)
+		skip = t->cap - off;	/* no room before the end: wrap */
+	if (!wait_room(t, wr, skip + size, big))
+		return 0;
+	if (skip) {
+		uint32_t zero = 0;
+
+		memcpy(t->ring + off, &zero, sizeof(zero));
+		wr += skip;
+		off = 0;
+	}
+	if (big) {
+		if (t->big_cap < f->caplen) {
+			uint8_t *nb = realloc(t->big, f->caplen);
+
+			if (!nb)
+				return 0;
+			t->big = nb;
+			t->big_cap = f->caplen;
+		}
+		memcpy(t->big, f->data, f->caplen);
+		atomic_store(&t->big_busy, 1);
+	} else {
+		memcpy(t->ring + off + HDR_BYTES, f->data, f->caplen);
+	}
+	h.size = (uint32_t)size;
+	h.flags = (uint8_t)((filtered ? F_FILTERED : 0) | (big ? F_BIG : 0));
+	memcpy(t->ring + off, &h, sizeof(h));
+	return wr + size;
+}
+
+static void *reader_main(void *arg)
+{
+	struct fc_src_thread *t = arg;
+	enum fc_src_status st;
+	struct fc_frame f;
+	uint64_t wr = 0, n = 0;
+
+	while (!atomic_load(&t->stop) && (st = fc_pcap_src__next(t->src, &f)) == FC_SRC_FRAME) {
+		bool filtered = !fc_pcap_src__match(t->src, &f);
+		uint64_t nwr = put_frame(t, wr, &f, filtered);
+
+		if (!nwr) {
+			st = FC_SRC_ERROR;
+			break;
+		}
+		wr = nwr;
+		if (!(++n % PUBLISH_EVERY) || f.caplen > t->cap / 4)
+			publish(t, wr);
+		if (!(n & 0xfff)) {
+			uint64_t pos, size;
+
+			fc_pcap_src__progress(t->src, &pos, &size);
+			atomic_store_explicit(&t->pos, pos, memory_order_relaxed);
+		}
+	}
+	t->final = atomic_load(&t->stop) ? FC_SRC_EOF : st;
+	atomic_store_explicit(&t->pos, t->size, memory_order_relaxed);
+	publish(t, wr);
+	atomic_store(&t->done, 1);
+	wake(t, &t->cons_waiting, &t->cv_cons);
+	/* The last publish may have raced a sleeper that checked before done. */
+	pthread_mutex_lock(&t->mu);
+	pthread_cond_signal(&t->cv_cons);
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* Consumer: release the frame handed out last time. */
+static void release(struct fc_src_thread *t)
+{
+	if (!t->holding)
+		return;
+	t->holding = false;
+	atomic_store_explicit(&t->tail, t->rd_next, memory_order_release);
+	wake(t, &t->prod_waiting, &t->cv_prod);
+}
+
+/* Consumer: wait for data past rd; false when the producer is done and none is left. */
+static bool wait_data(struct fc_src_thread *t)
+{
+	int spins = 0;
+
+	for (;;) {
+		if (atomic_load_explicit(&t->head, memory_order_acquire) != t->rd)
+			return true;
+		if (atomic_load(&t->done))
+			return atomic_load(&t->head) != t->rd;
+		if (spins++ < SPINS) {
+			sched_yield();
+			continue;
+		}
+		pthread_mutex_lock(&t->mu);
+		atomic_store(&t->cons_waiting, 1);
+		if (atomic_load(&t->head) == t->rd && !atomic_load(&t->done))
+			pthread_cond_wait(&t->cv_cons, &t->mu);
+		atomic_store(&t->cons_waiting, 0);
+		pthread_mutex_unlock(&t->mu);
+	}
+}
+
+enum fc_src_status fc_src_thread__next(struct fc_src_thread *t, struct fc_frame *f, bool *filtered)
+{
+	struct rec_hdr h;
+
+	if (t->holding) {
+		uint64_t off = t->rd & t->mask;
+
+		memcpy(&h, t->ring + off, sizeof(h));
+		if (h.flags & F_BIG)
+			atomic_store(&t->big_busy, 0);
+		t->rd = t->rd_next;
+		release(t);
+	}
+	for (;;) {
+		uint64_t off;
+
+		if (!wait_data(t))
+			return t->final;
+		off = t->rd & t->mask;
+		memcpy(&h.size, t->ring + off, sizeof(h.size));
+		if (h.size == 0) {	/* wrap marker: the rest of the buffer is unused */
+			t->rd += t->cap - off;
+			continue;
+		}
+		memcpy(&h, t->ring + off, sizeof(h));
+		f->data = h.flags & F_BIG ? t->big : t->ring + off + HDR_BYTES;
+		f->caplen = h.caplen;
+		f->wirelen = h.wirelen;
+		f->linktype = h.linktype;
+		f->ts_ns = h.ts_ns;
+		*filtered = h.flags & F_FILTERED;
+		t->rd_next = t->rd + h.size;
+		t->holding = true;
+		return FC_SRC_FRAME;
+	}
+}
+
+void fc_src_thread__progress(const struct fc_src_thread *t, uint64_t *pos, uint64_t *size)
+{
+	*pos = atomic_load_explicit(&((struct fc_src_thread *)t)->pos, memory_order_relaxed);
+	*size = t->size;
+}
+
+struct fc_src_thread *fc_src_thread__start(struct fc_pcap_src *src, size_t ring_bytes)
+{
+	struct fc_src_thread *t = calloc(1, sizeof(*t));
+	uint64_t cap = 1 << 20, pos;
+	int rc;
+
+	if (!t)
+		return NULL;
+	while (cap < ring_bytes && cap < (1ull << 32))
+		cap <<= 1;
+	t->ring = malloc(cap);
+	if (!t->ring) {
+		free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->src = src;
+	t->cap = cap;
+	t->mask = cap - 1;
+	fc_pcap_src__progress(src, &pos, &t->size);
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv_cons, NULL);
+	pthread_cond_init(&t->cv_prod, NULL);
+	rc = pthread_create(&t->thread, NULL, reader_main, t);
+	if (rc) {
+		pthread_mutex_destroy(&t->mu);
+		pthread_cond_destroy(&t->cv_cons);
+		pthread_cond_destroy(&t->cv_prod);
+		free(t->ring);
+		free(t);
+		errno = rc;
+		return NULL;
+	}
+	return t;
+}
+
+void fc_src_thread__stop(struct fc_src_thread *t)
+{
+	if (!t)
+		return;
+	atomic_store(&t->stop, 1);
+	pthread_mutex_lock(&t->mu);
+	pthread_cond_signal(&t->cv_prod);
+	pthread_mutex_unlock(&t->mu);
+	/* A producer blocked on a big frame waits for it to be released. */
+	atomic_store(&t->big_busy, 0);
+	atomic_store(&t->tail, atomic_load(&t->head));
+	pthread_mutex_lock(&t->mu);
+	pthread_cond_signal(&t->cv_prod);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->thread, NULL);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv_cons);
+	pthread_cond_destroy(&t->cv_prod);
+	free(t->ring);
+	free(t->big);
+	free(t);
+}
