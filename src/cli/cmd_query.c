@@ -321,6 +321,24 @@ static int grow(struct out *o, size_t elem)
 	return 0;
 }
 
+/* A JSON string. Addresses come from our own formatting, but the store is
+ * a file anyone can edit, so the output stays valid JSON whatever it holds. */
+static void put_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
 static int top_row(const struct fc_store_top_row *r, void *ctx)
 {
 	struct out *o = ctx;
@@ -331,8 +349,11 @@ static int top_row(const struct fc_store_top_row *r, void *ctx)
 			printf("\"proto\":%d,\"port\":%d,", r->proto, r->port);
 		else if (o->top == FC_STORE_TOP_PROTOCOLS)
 			printf("\"proto\":%d,", r->proto);
-		else
-			printf("\"addr\":\"%s\",", r->addr);	/* address text needs no escaping */
+		else {
+			fputs("\"addr\":", stdout);
+			put_json_str(r->addr);
+			putchar(',');
+		}
 		printf("\"bytes\":%" PRIu64 ",\"pkts\":%" PRIu64 ",\"flows\":%" PRIu64 "}\n",
 		       r->bytes, r->pkts, r->flows);
 		o->rows++;
