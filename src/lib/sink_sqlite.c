@@ -22,10 +22,11 @@
  * together with the rollup_upto mark; rows above the mark (a crash) are
  * summed again at the next open.
  *
- * Retention runs to completion at open, then at most once a minute, each
- * time deleting at most RETAIN_CHUNK rows (and the oldest expired bucket of
- * each rollup table) in its own transaction after a write, so a write never
- * waits behind a large delete; a backlog is worked off one chunk per write.
+ * Retention runs at open (for up to RETAIN_OPEN_NS), then at most once a
+ * minute or while a backlog remains, each time deleting at most RETAIN_CHUNK
+ * rows (and the oldest expired bucket of each rollup table) in its own
+ * transaction after a write, so a write never waits behind a large delete;
+ * a backlog is worked off one chunk per write.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +44,7 @@
 
 #define RETAIN_CHUNK 5000
 #define RETAIN_EVERY_NS 60000000000ULL
+#define RETAIN_OPEN_NS 2000000000ULL	/* retention work allowed at open */
 #define DEFAULT_BUSY_MS 1000
 #define ROLLUP_EVERY_NS 60000000000ULL
 #define ROLLUP_MAX_GROUPS 200000	/* ~20 MB of sums before an early write */
@@ -370,11 +372,16 @@ static int sqlite_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 		return fail(s, q, rc, "cannot bring the rollups up to date");
 	q->last_id = fc_rollup_mark(q->db);
 	if (q->retain_ns) {
+		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
+		/* a long backlog (retain shortened, days offline) is left to the
+		 * writes, one chunk each, rather than holding up the start */
 		do
 			rc = retain_chunk(q, &more);
-		while (rc == SQLITE_OK && more);
+		while (rc == SQLITE_OK && more && clock_ns(CLOCK_MONOTONIC) - t0 < RETAIN_OPEN_NS);
 		if (rc != SQLITE_OK)
 			return fail(s, q, rc, "retention");
+		q->retain_backlog = more;
 	}
 	fc_sink__health(s)->up = 1;
 	return 0;
@@ -463,8 +470,10 @@ static void sqlite_close(struct fc_sink *s)
 		sqlite3_finalize(q->del_talk[t]);
 		sqlite3_finalize(q->del_port[t]);
 	}
+	/* keep the planner's statistics fresh, but bounded: plain ANALYZE
+	 * would read all of a 10M-row table while the capture is stopping */
 	if (q->db)
-		sqlite3_exec(q->db, "PRAGMA optimize", NULL, NULL, NULL);
+		sqlite3_exec(q->db, "PRAGMA analysis_limit=400; PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_close_v2(q->db);
 	q->db = NULL;
 }
