@@ -30,6 +30,7 @@
 #define FC_BP_MAP_BLOCK4 "block_v4"
 #define FC_BP_MAP_BLOCK6 "block_v6"
 #define FC_BP_MAP_STATS "bp_stats"
+#define FC_BP_MAP_CLOCK "bp_clock"
 
 /* Per-CPU action counters (map bp_stats): one slot per outcome of a packet. */
 enum fc_bp_action {
@@ -89,6 +90,17 @@ struct fc_bp_meta {
 	__u8 pad[3];
 };
 
+/*
+ * The programs' per-CPU cache of bpf_ktime_get_coarse_ns() (map bp_clock,
+ * one slot, never pinned, never read by userspace): the coarse clock only
+ * moves on a tick, so it is read again only when jiffies moved. The helper
+ * call cost ~16 ns per hit; bpf_jiffies64() is inlined to one load.
+ */
+struct fc_bp_clock {
+	__u64 jiffies;		/* bpf_jiffies64() when ns was read */
+	__u64 ns;		/* bpf_ktime_get_coarse_ns() then */
+};
+
 /* Block list: LPM trie keys (prefix length in bits, then the address). */
 struct fc_bp_lpm4 {
 	__u32 prefixlen;
@@ -109,6 +121,7 @@ _Static_assert(sizeof(struct fc_bp_key4) == 20, "fc_bp_key4 layout");
 _Static_assert(sizeof(struct fc_bp_key6) == 44, "fc_bp_key6 layout");
 _Static_assert(sizeof(struct fc_bp_counters) == 40, "fc_bp_counters layout");
 _Static_assert(sizeof(struct fc_bp_meta) == 64, "fc_bp_meta layout");
+_Static_assert(sizeof(struct fc_bp_clock) == 16, "fc_bp_clock layout");
 _Static_assert(sizeof(struct fc_bp_lpm4) == 8, "fc_bp_lpm4 layout");
 _Static_assert(sizeof(struct fc_bp_lpm6) == 20, "fc_bp_lpm6 layout");
 _Static_assert(sizeof(struct fc_bp_block_val) == 16, "fc_bp_block_val layout");
