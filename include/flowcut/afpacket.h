@@ -58,18 +58,24 @@ int fc_afp__open(const struct fc_afp_opts *opts, struct fc_afp **out, char *err,
 void fc_afp__close(struct fc_afp *a);
 
 /*
- * Next frame. Returns 1 with *f filled (valid until the next call), 0 when no
- * frame arrived within timeout_ms (0 = do not wait), or a negative errno
- * (-ENETDOWN when the interface went down: the error is consumed and the
- * socket keeps working once the interface is up again). No allocation;
- * frames that carried an offloaded VLAN tag get it back in a per-socket
- * buffer, so decoders and pcap files see the frame as it was on the wire.
+ * Next frames, up to max (>= 1) of them, all from one ring block. Returns how
+ * many were stored in f[0..n) (valid until the next call: the block goes
+ * back to the kernel then), 0 when no frame arrived within timeout_ms (0 =
+ * do not wait), or a negative errno (-ENETDOWN when the interface went down:
+ * the error is consumed and the socket keeps working once the interface is
+ * up again). No allocation, no copy and no system call while the current
+ * block has frames; one poll() when the reader has caught up with the
+ * kernel. Frames that carried an offloaded VLAN tag get it back in place, so
+ * decoders and pcap files see the frame as it was on the wire.
  */
+int fc_afp__next_batch(struct fc_afp *a, struct fc_frame *f, int max, int timeout_ms);
+
+/* One frame: fc_afp__next_batch() with max 1 (returns 1, 0 or a negative errno). */
 int fc_afp__next(struct fc_afp *a, struct fc_frame *f, int timeout_ms);
 
 /*
  * Read PACKET_STATISTICS (which resets the kernel's counters) and add it to
- * the totals in *acc. Thread-safe against fc_afp__next() on another thread.
+ * the totals in *acc. Thread-safe against fc_afp__next_batch() on another thread.
  * Returns 0 or a negative errno.
  */
 int fc_afp__read_stats(struct fc_afp *a, struct fc_afp_stats *acc);

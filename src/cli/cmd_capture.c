@@ -43,6 +43,8 @@
 
 #define MAX_WORKERS 64
 #define POLL_MS 100			/* how long a worker waits before checking stop / ticking */
+#define BATCH_FRAMES 64			/* frames a worker takes from its ring at a time */
+#define PUBLISH_EVERY_FRAMES 4096	/* check the /metrics publish cadence this often */
 #define TICK_EVERY_NS (250 * 1000000ull)
 #define STATS_LOG_EVERY_S 10
 #define FLOW_ID_SHIFT 48
@@ -77,6 +79,7 @@ struct worker {
 	struct fc_engine *eng;
 	struct fc_afp_stats kstats;	/* main thread only */
 	uint64_t frames;		/* worker only: for the metrics publish cadence */
+	uint64_t publish_at_frames;	/* worker only: next cadence check */
 	uint64_t last_publish_ns;	/* worker only */
 	struct fc_bypass_worker bpw;	/* kernel bypass hooks (--bypass) */
 };
@@ -381,18 +384,21 @@ static void publish(struct worker *w)
 			    fc_engine__flow_stats(w->eng));
 }
 
-static void handle_frame(struct worker *w, const struct fc_frame *f)
+/* A batch of frames from one ring block: one lock for -w, then the engine. */
+static void handle_frames(struct worker *w, const struct fc_frame *f, int n)
 {
 	struct capture *cap = w->cap;
+	int i;
 
 	if (cap->pcap) {
 		pthread_mutex_lock(&cap->pcap_mu);
-		if (!cap->pcap_err)
-			cap->pcap_err = fc_pcap_writer__write(cap->pcap, f->ts_ns, f->data, f->caplen,
-							      f->wirelen);
+		for (i = 0; i < n && !cap->pcap_err; i++)
+			cap->pcap_err = fc_pcap_writer__write(cap->pcap, f[i].ts_ns, f[i].data,
+							      f[i].caplen, f[i].wirelen);
 		pthread_mutex_unlock(&cap->pcap_mu);
 	}
-	fc_engine__frame(w->eng, f, false);
+	for (i = 0; i < n; i++)
+		fc_engine__frame(w->eng, &f[i], false);
 }
 
 static void note_error(struct worker *w, int rc, uint64_t *last_log_ns)
@@ -432,17 +438,17 @@ static void tick(struct worker *w, uint64_t *last_tick_ns)
 static void drain(struct worker *w)
 {
 	uint64_t deadline = fc_cli_now_ns() + w->cap->drain_ns;
-	struct fc_frame f;
-	int rc;
+	struct fc_frame f[BATCH_FRAMES];
+	int n;
 
 	for (;;) {
 		uint64_t now = fc_cli_now_ns();
 		int wait_ms = now < deadline ? (int)((deadline - now) / 1000000) + 1 : 0;
 
-		rc = fc_afp__next(w->afp, &f, wait_ms);
-		if (rc != 1)
+		n = fc_afp__next_batch(w->afp, f, BATCH_FRAMES, wait_ms);
+		if (n <= 0)
 			break;
-		handle_frame(w, &f);
+		handle_frames(w, f, n);
 		if (now > deadline)
 			break;
 	}
@@ -453,20 +459,24 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct capture *cap = w->cap;
 	uint64_t last_tick = 0, last_log = 0;
-	struct fc_frame f;
+	struct fc_frame f[BATCH_FRAMES];
 	int rc;
 
+	/* Everything but the engine runs once per batch, not once per frame. */
 	while (!atomic_load_explicit(&cap->stop, memory_order_relaxed)) {
-		rc = fc_afp__next(w->afp, &f, POLL_MS);
-		if (rc == 1) {
+		rc = fc_afp__next_batch(w->afp, f, BATCH_FRAMES, POLL_MS);
+		if (rc > 0) {
 			if (atomic_load_explicit(&cap->down, memory_order_relaxed) &&
 			    atomic_exchange(&cap->down, false))
 				fc_cli_warn("%s: traffic again after the interface was down",
 					    cap->o.ifname);
-			handle_frame(w, &f);
+			handle_frames(w, f, rc);
 			cap_bypass_service(&cap->o.bp, w->idx, false);
-			if (!(++w->frames & 0xfff))
+			w->frames += (uint64_t)rc;
+			if (w->frames >= w->publish_at_frames) {
+				w->publish_at_frames = w->frames + PUBLISH_EVERY_FRAMES;
 				publish(w);
+			}
 			continue;
 		}
 		if (rc < 0)

@@ -10,9 +10,15 @@
  * The ring is TPACKET_V3: the kernel fills fixed-size blocks with
  * variable-size frames and hands a block over when it is full or after
  * block_timeout_ms. We walk the frames of the current block in place (no
- * copy) and give the block back when the caller asks for the frame after its
- * last one. Everything the kernel wrote into a block (offsets, lengths) is
- * checked against the block's bounds before it is used.
+ * copy), handing them out in batches, and give the block back when the
+ * caller asks for the frames after its last one: a batch stays valid until
+ * the next call. Everything the kernel wrote into a block (offsets, lengths)
+ * is checked against the block's bounds before it is used.
+ *
+ * An offloaded VLAN tag is put back in place, as libpcap does: the socket
+ * asks the kernel for VLAN_TAG_LEN spare bytes in front of every frame
+ * (PACKET_RESERVE), and the MAC addresses move into them to make room for
+ * the tag. No copy of the frame, no shared buffer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,6 +50,15 @@
 
 #define VLAN_TAG_LEN 4
 #define MAC_ADDRS_LEN 12
+#define CACHE_LINE 64
+/*
+ * How far the prefetch cursor runs ahead of the frame walk. The kernel wrote
+ * the block from another CPU, so every frame header is a cache miss, and the
+ * walk is a chain (each header gives the next offset): without prefetching
+ * the load of tp_mac was 70 % of the walk. Frames lie one after another, so
+ * the bytes ahead are the next frames; 2 KiB is ~12 small frames.
+ */
+#define PREFETCH_AHEAD 2048u
 
 struct fc_afp {
 	int fd;
@@ -56,8 +71,8 @@ struct fc_afp {
 	struct tpacket_block_desc *cur;	/* that block while we own it, else NULL */
 	uint32_t left;			/* frames of cur not yet returned */
 	uint32_t next_off;		/* offset in cur of the next frame */
-	uint8_t *vlan_buf;		/* a frame with its VLAN tag put back */
-	uint32_t vlan_buf_len;
+	uint32_t pf_off;		/* offset in cur prefetched up to */
+	uint32_t used;			/* bytes of cur the kernel filled (blk_len, bounded) */
 };
 
 /* Write "<message>: <strerror(-rc)>" into err; returns rc. */
@@ -169,6 +184,7 @@ static int setup_ring(struct fc_afp *a, const struct fc_afp_opts *o, char *err, 
 	struct tpacket_req3 req;
 	long page = sysconf(_SC_PAGESIZE);
 	int ver = TPACKET_V3, rc;
+	unsigned reserve = VLAN_TAG_LEN;
 
 	a->block_size = o->block_size ? o->block_size : FC_AFP_DEFAULT_BLOCK_SIZE;
 	a->block_count = o->block_count ? o->block_count : FC_AFP_DEFAULT_BLOCK_COUNT;
@@ -183,6 +199,11 @@ static int setup_ring(struct fc_afp *a, const struct fc_afp_opts *o, char *err, 
 	if (setsockopt(a->fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) == -1) {
 		rc = -errno;
 		return fail(err, errlen, rc, "this kernel does not offer TPACKET_V3");
+	}
+	/* Room to put an offloaded VLAN tag back in front of each frame. */
+	if (setsockopt(a->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof(reserve)) == -1) {
+		rc = -errno;
+		return fail(err, errlen, rc, "cannot reserve frame headroom (PACKET_RESERVE)");
 	}
 	memset(&req, 0, sizeof(req));
 	req.tp_block_size = a->block_size;
@@ -209,10 +230,6 @@ static int setup_ring(struct fc_afp *a, const struct fc_afp_opts *o, char *err, 
 			return fail(err, errlen, rc, "cannot map the RX ring");
 		}
 	}
-	a->vlan_buf_len = a->block_size + VLAN_TAG_LEN;
-	a->vlan_buf = malloc(a->vlan_buf_len);
-	if (!a->vlan_buf)
-		return -ENOMEM;
 	return 0;
 }
 
@@ -308,7 +325,6 @@ void fc_afp__close(struct fc_afp *a)
 		munmap(a->ring, a->ring_len);
 	if (a->fd >= 0)
 		close(a->fd);
-	free(a->vlan_buf);
 	free(a);
 }
 
@@ -344,6 +360,8 @@ static bool acquire_block(struct fc_afp *a)
 	a->cur = bd;
 	a->left = bd->hdr.bh1.num_pkts;
 	a->next_off = bd->hdr.bh1.offset_to_first_pkt;
+	a->pf_off = a->next_off & ~(CACHE_LINE - 1);
+	a->used = bd->hdr.bh1.blk_len < a->block_size ? bd->hdr.bh1.blk_len : a->block_size;
 	return true;
 }
 
@@ -366,43 +384,47 @@ static int wait_ready(struct fc_afp *a, int timeout_ms)
 	return 0;
 }
 
-/* Put an offloaded 802.1Q/802.1ad tag back after the MAC addresses. */
-static const uint8_t *restore_vlan(struct fc_afp *a, const struct tpacket3_hdr *h,
-				   const uint8_t *data, uint32_t *caplen, uint32_t *wirelen)
+/*
+ * Put an offloaded 802.1Q/802.1ad tag back after the MAC addresses, in the
+ * ring: the addresses move VLAN_TAG_LEN bytes forward into the headroom that
+ * PACKET_RESERVE left in front of the frame (take_frame checked it is past
+ * the frame's header), and the tag goes where they were.
+ */
+static uint8_t *restore_vlan(const struct fc_afp *a, const struct tpacket3_hdr *h,
+			     uint8_t *data, uint32_t *caplen, uint32_t *wirelen)
 {
 	uint16_t tpid = ETH_P_8021Q, tci = (uint16_t)h->hv1.tp_vlan_tci;
 	__be16 be;
 
 	if (a->linktype != FC_LINKTYPE_ETHERNET || *caplen < MAC_ADDRS_LEN ||
-	    *caplen > a->vlan_buf_len - VLAN_TAG_LEN)
+	    h->tp_mac < sizeof(*h) + VLAN_TAG_LEN)
 		return data;
 	if (h->tp_status & TP_STATUS_VLAN_TPID_VALID && h->hv1.tp_vlan_tpid)
 		tpid = (uint16_t)h->hv1.tp_vlan_tpid;
-	memcpy(a->vlan_buf, data, MAC_ADDRS_LEN);
+	memmove(data - VLAN_TAG_LEN, data, MAC_ADDRS_LEN);
+	data -= VLAN_TAG_LEN;
 	be = htons(tpid);
-	memcpy(a->vlan_buf + MAC_ADDRS_LEN, &be, 2);
+	memcpy(data + MAC_ADDRS_LEN, &be, 2);
 	be = htons(tci);
-	memcpy(a->vlan_buf + MAC_ADDRS_LEN + 2, &be, 2);
-	memcpy(a->vlan_buf + MAC_ADDRS_LEN + VLAN_TAG_LEN, data + MAC_ADDRS_LEN,
-	       *caplen - MAC_ADDRS_LEN);
+	memcpy(data + MAC_ADDRS_LEN + 2, &be, 2);
 	*caplen += VLAN_TAG_LEN;
 	*wirelen += VLAN_TAG_LEN;
-	return a->vlan_buf;
+	return data;
 }
 
 /*
  * The frame at next_off of the current block, or NULL when the kernel's
  * offsets do not fit in the block (the rest of the block is then skipped).
  */
-static const struct tpacket3_hdr *take_frame(struct fc_afp *a)
+static struct tpacket3_hdr *take_frame(struct fc_afp *a)
 {
-	const struct tpacket3_hdr *h;
+	struct tpacket3_hdr *h;
 	uint32_t off = a->next_off;
 
 	if (off < sizeof(struct tpacket_block_desc) ||
 	    (uint64_t)off + sizeof(*h) > a->block_size)
 		return NULL;
-	h = (const struct tpacket3_hdr *)((const uint8_t *)a->cur + off);
+	h = (struct tpacket3_hdr *)((uint8_t *)a->cur + off);
 	if ((uint64_t)off + h->tp_mac + h->tp_snaplen > a->block_size ||
 	    h->tp_mac < sizeof(*h))
 		return NULL;
@@ -413,11 +435,44 @@ static const struct tpacket3_hdr *take_frame(struct fc_afp *a)
 	return h;
 }
 
-int fc_afp__next(struct fc_afp *a, struct fc_frame *f, int timeout_ms)
+/* Up to max frames of the current block into f; returns how many. */
+static int take_frames(struct fc_afp *a, struct fc_frame *f, int max)
 {
-	const struct tpacket3_hdr *h;
-	int rc;
+	struct tpacket3_hdr *h;
+	uint8_t *data;
+	int n = 0;
 
+	while (n < max && a->left) {
+		uint32_t pf_end = a->next_off + PREFETCH_AHEAD;
+
+		if (pf_end > a->used)
+			pf_end = a->used;
+		for (; a->pf_off < pf_end; a->pf_off += CACHE_LINE)
+			__builtin_prefetch((const uint8_t *)a->cur + a->pf_off);
+		h = take_frame(a);
+		if (!h) {
+			a->left = 0;
+			break;
+		}
+		data = (uint8_t *)h + h->tp_mac;
+		f[n].caplen = h->tp_snaplen;
+		f[n].wirelen = h->tp_len;
+		f[n].ts_ns = (uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec;
+		f[n].linktype = a->linktype;
+		if (h->tp_status & TP_STATUS_VLAN_VALID)
+			data = restore_vlan(a, h, data, &f[n].caplen, &f[n].wirelen);
+		f[n].data = data;
+		n++;
+	}
+	return n;
+}
+
+int fc_afp__next_batch(struct fc_afp *a, struct fc_frame *f, int max, int timeout_ms)
+{
+	int n, rc;
+
+	if (max < 1)
+		return -EINVAL;
 	for (;;) {
 		if (a->cur && !a->left)
 			release_block(a);
@@ -428,22 +483,15 @@ int fc_afp__next(struct fc_afp *a, struct fc_frame *f, int timeout_ms)
 			if (!acquire_block(a))
 				return 0;
 		}
-		if (!a->left)
-			continue;
-		h = take_frame(a);
-		if (!h) {
-			a->left = 0;
-			continue;
-		}
-		f->data = (const uint8_t *)h + h->tp_mac;
-		f->caplen = h->tp_snaplen;
-		f->wirelen = h->tp_len;
-		f->ts_ns = (uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec;
-		f->linktype = a->linktype;
-		if (h->tp_status & TP_STATUS_VLAN_VALID)
-			f->data = restore_vlan(a, h, f->data, &f->caplen, &f->wirelen);
-		return 1;
+		n = take_frames(a, f, max);
+		if (n)
+			return n;
 	}
+}
+
+int fc_afp__next(struct fc_afp *a, struct fc_frame *f, int timeout_ms)
+{
+	return fc_afp__next_batch(a, f, 1, timeout_ms);
 }
 
 int fc_afp__read_stats(struct fc_afp *a, struct fc_afp_stats *acc)
