@@ -119,6 +119,9 @@ $(OPT_DIR)/bench/bypass_bench: $(OPT_DIR)/obj/bench/bypass_bench.o $(OPT_LIB)
 $(OPT_DIR)/bench/sink_bench: $(OPT_DIR)/obj/bench/sink_bench.o $(OPT_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
+$(OPT_DIR)/bench/live_send: bench/live_send.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $< $(PCAP_LIBS)
 
 # Fuzz targets: a replay main() under gcc+ASan for `make test`, libFuzzer under clang for `make fuzz`.
 $(SAN_DIR)/tests/replay_%: $(SAN_DIR)/obj/tests/fuzz/%.o $(SAN_DIR)/obj/tests/fuzz/replay_main.o $(SAN_LIB)
@@ -154,7 +157,7 @@ bench: $(OPT_DIR)/flowcut
 	bench/run.sh
 
 # Live capture over a veth pair against tcpdump and softflowd (root).
-bench-live: $(OPT_DIR)/flowcut
+bench-live: $(OPT_DIR)/flowcut $(OPT_DIR)/bench/live_send
 	bench/live.sh
 
 # Kernel bypass: BPF_PROG_TEST_RUN cost per packet and the elephant-flow run (root).

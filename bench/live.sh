@@ -4,30 +4,48 @@
 # bench/live.sh - live-capture benchmark (`make bench-live`, as root).
 #
 # Replays a synthetic capture (bench/gen_synth.c, 64-128-byte frames, 6,000
-# flows, 15 % on VLANs) with `tcpreplay --topspeed` from one network
-# namespace over a veth pair into another, where one capture tool at a time
-# listens on the peer:
+# flows, 15 % on VLANs) from one network namespace over a veth pair into
+# another, where one capture tool at a time listens on the peer:
 #   flowcut-1   build/flowcut capture --workers 1
 #   flowcut-2   build/flowcut capture --workers 2
 #   tcpdump     tcpdump -w /dev/null
 #   softflowd   softflowd -i (export to 127.0.0.1 inside the namespace: nothing leaves it)
 # and reports packets received, kernel drops and CPU seconds per million
 # packets received (utime+stime of the tool's process from /proc, all
-# threads). The sender and the tools share the machine's cores, so read the
-# numbers side by side, not as absolute limits.
+# threads).
 #
-# usage: bench/live.sh [--loops N] [--pcap FILE]   (default: 5 loops of the 200k capture)
+# The sender is build/bench/live_send (bench/live_send.c: the file in memory,
+# 256 frames per sendmmsg, qdisc bypassed), pinned to CPU 0, flat out unless
+# --rate; --gen tcpreplay uses `tcpreplay --topspeed -K` as earlier runs did.
+# On a veth the kernel's receive work, including copying each frame into the
+# tool's ring, runs on the sender's CPU and is charged to the sender, so the
+# sender's rate is the machine's limit and the tools' CPU is their own work.
+#
+# CPU is counted from the moment the tool is capturing until 0.5 s after the
+# last frame was sent (its ring drained), so startup (flowcut maps and zeroes
+# a 64 MiB ring per worker) and shutdown are left out; start_s shows startup.
+#
+# usage: bench/live.sh [--loops N] [--rate PPS] [--gen live_send|tcpreplay]
+#                      [--pcap FILE] [--tools "flowcut-1 ..."]
+#        (default: 10 loops of the 200k capture, flat out, every tool)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 FLOWCUT=${FLOWCUT:-build/flowcut}
-LOOPS=5
+SENDER=${SENDER:-build/bench/live_send}
+LOOPS=10
+RATE=0
+GEN=live_send
+TOOLS="flowcut-1 flowcut-2 tcpdump softflowd"
 PCAP=bench/data/synth-small-200k.pcap
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--loops) LOOPS=${2:?}; shift ;;
+	--rate) RATE=${2:?}; shift ;;
+	--gen) GEN=${2:?}; shift ;;
+	--tools) TOOLS=${2:?}; shift ;;
 	--pcap) PCAP=${2:?}; shift ;;
 	-h | --help) sed -n '/^# usage:/s/^# //p' "$0"; exit 0 ;;
 	*) echo "live.sh: unknown argument '$1'" >&2; exit 2 ;;
@@ -37,7 +55,12 @@ done
 
 log() { printf '%s\n' "$*" >&2; }
 [ "$(id -u)" -eq 0 ] || { log "live.sh: needs root (network namespaces)"; exit 1; }
-command -v tcpreplay >/dev/null || { log "live.sh: tcpreplay missing (scripts/setup.sh all)"; exit 1; }
+case $GEN in
+tcpreplay) command -v tcpreplay >/dev/null ||
+	{ log "live.sh: tcpreplay missing (scripts/setup.sh all)"; exit 1; } ;;
+live_send) [ -x "$SENDER" ] || { log "live.sh: $SENDER not built (make $SENDER)"; exit 1; } ;;
+*) log "live.sh: --gen live_send or tcpreplay"; exit 2 ;;
+esac
 [ -x "$FLOWCUT" ] || { log "live.sh: $FLOWCUT not built (make)"; exit 1; }
 
 if [ ! -s "$PCAP" ]; then
@@ -84,15 +107,22 @@ wait_file() { # file regex
 }
 
 replay() {
-	ip netns exec "$NS_TX" tcpreplay --topspeed -K --loop "$LOOPS" -i "$IF_TX" "$PCAP" \
+	if [ "$GEN" = tcpreplay ]; then
+		ip netns exec "$NS_TX" tcpreplay --topspeed -K --loop "$LOOPS" -i "$IF_TX" "$PCAP" \
+			>"$TMP/replay.out" 2>&1
+		echo "$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$TMP/replay.out" | head -n1)" \
+			"$(sed -n 's/.*Rated: .* \([0-9.]*\) pps.*/\1/p' "$TMP/replay.out" | head -n1 | cut -d. -f1)"
+		return
+	fi
+	ip netns exec "$NS_TX" taskset -c 0 "$SENDER" -i "$IF_TX" -l "$LOOPS" -r "$RATE" "$PCAP" \
 		>"$TMP/replay.out" 2>&1
-	echo "$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$TMP/replay.out" | head -n1)" \
-		"$(sed -n 's/.*Rated: .* \([0-9.]*\) pps.*/\1/p' "$TMP/replay.out" | head -n1 | cut -d. -f1)"
+	sed -n 's/^live_send: packets=\([0-9]*\) .* pps=\([0-9]*\).*/\1 \2/p' "$TMP/replay.out"
 }
 
-printf '%-11s %10s %10s %10s %8s %12s %10s\n' tool sent_pkts sent_pps received drops cpu_s cpu_s/Mpkt
+printf '%-11s %10s %10s %10s %8s %8s %8s %10s\n' tool sent_pkts sent_pps received drops \
+	start_s cpu_s cpu_s/Mpkt
 run_tool() { # name
-	local name=$1 pid rx=0 drops=0 cpu sent
+	local name=$1 pid rx=0 drops=0 cpu cpu0 sent
 	rm -f "$TMP"/tool.*
 	case $name in
 	flowcut-1 | flowcut-2)
@@ -112,9 +142,11 @@ run_tool() { # name
 		for ((i = 0; i < 100; i++)); do
 			[ -S "$TMP/sf.ctl" ] && break; sleep 0.05; done ;;
 	esac
+	sleep 0.3	# startup work that runs after the ready line (threads, first poll)
+	cpu0=$(cpu_s "$pid")
 	read -r sent pps < <(replay)
 	sleep 0.5	# let the tool empty its ring before the counters are read
-	cpu=$(cpu_s "$pid")
+	cpu=$(awk -v a="$cpu0" -v b="$(cpu_s "$pid")" 'BEGIN { printf "%.2f", b - a }')
 	if [ "$name" = softflowd ]; then
 		ip netns exec "$NS_RX" softflowctl -c "$TMP/sf.ctl" statistics >"$TMP/tool.sfstat" 2>&1
 		# all frames, like the others (softflowd ignores VLAN frames as non-IP by default)
@@ -132,12 +164,12 @@ run_tool() { # name
 		rx=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$TMP/tool.err")
 		drops=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$TMP/tool.err") ;;
 	esac
-	printf '%-11s %10s %10s %10s %8s %12s %10s\n' "$name" "${sent:-?}" "${pps:-?}" "${rx:-?}" \
-		"${drops:-?}" "$cpu" \
+	printf '%-11s %10s %10s %10s %8s %8s %8s %10s\n' "$name" "${sent:-?}" "${pps:-?}" "${rx:-?}" \
+		"${drops:-?}" "$cpu0" "$cpu" \
 		"$(awk -v c="$cpu" -v r="${rx:-0}" 'BEGIN { if (r > 0) printf "%.3f", c / (r / 1e6); else print "?" }')"
 }
 
-for t in flowcut-1 flowcut-2 tcpdump softflowd; do
+for t in $TOOLS; do
 	run_tool "$t"
 done
-log "replayed $PCAP x $LOOPS with: tcpreplay --topspeed -K --loop $LOOPS over a veth pair"
+log "replayed $PCAP x $LOOPS over a veth pair with $GEN (rate ${RATE:-0}, 0 = flat out)"
