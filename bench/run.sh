@@ -9,6 +9,7 @@
 # capture and with the page cache warm:
 #   floor      bare libpcap read loop (bench/floor.c), the I/O floor
 #   flowcut    build/flowcut read FILE --quiet -o /dev/null --stats JSON
+#   flowcut-1t the same with --no-reader-thread (decode, flows and file I/O on one thread)
 #   softflowd  softflowd -r FILE (no -n: it builds export packets, sends none)
 #   nfpcapd    nfpcapd -r FILE -w TMPDIR (nfdump 1.7)
 #   argus      argus -r FILE -w /dev/null
@@ -37,7 +38,7 @@ RUNS=3
 QUICK=0
 REGEN=0
 ONLY=""
-TOOLS="floor flowcut softflowd nfpcapd argus"
+TOOLS="floor flowcut flowcut-1t softflowd nfpcapd argus"
 
 usage() {
 	sed -n '/^# usage:/s/^# //p' "$0"
@@ -144,6 +145,11 @@ tool_cmd() {
 		[ -x "$FLOWCUT" ] || return 1
 		CMD=("$FLOWCUT" read "$file" --quiet -o /dev/null --stats "$TMP/flowcut.stats.json")
 		;;
+	flowcut-1t)	# the same on one thread: no reader thread overlapping file I/O
+		[ -x "$FLOWCUT" ] || return 1
+		CMD=("$FLOWCUT" read "$file" --quiet -o /dev/null --no-reader-thread \
+			--stats "$TMP/flowcut.stats.json")
+		;;
 	softflowd)
 		command -v softflowd >/dev/null || return 1
 		# -6: track IPv6 too; -m: room for every flow, so none is force-expired
@@ -236,7 +242,7 @@ for cap in $CAPTURES; do
 				fail="exit status $R_RC: $(tail -n1 "$TMP/err.log" | cut -c1-100)"
 				break
 			fi
-			if [ "$tool" = flowcut ]; then
+			if [ "${tool%-1t}" = flowcut ]; then
 				read -r n fc_pkts <<<"$(flowcut_flows "$TMP/flowcut.stats.json")"
 				[ -n "$n" ] && tool_flows=$n
 				[ -n "$fc_pkts" ] && [ "$fc_pkts" != "$packets" ] &&
