@@ -116,6 +116,9 @@ $(SAN_DIR)/tests/bpf_%: $(SAN_DIR)/obj/tests/bpf/%.o $(SAN_LIB)
 $(OPT_DIR)/bench/bypass_bench: $(OPT_DIR)/obj/bench/bypass_bench.o $(OPT_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
+$(OPT_DIR)/bench/bypass_gen: bench/bypass_gen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $< -lpthread
 $(OPT_DIR)/bench/sink_bench: $(OPT_DIR)/obj/bench/sink_bench.o $(OPT_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT_CFLAGS) -o $@ $(link_lib) $(LDLIBS)
@@ -161,7 +164,7 @@ bench-live: $(OPT_DIR)/flowcut $(OPT_DIR)/bench/live_send
 	bench/live.sh
 
 # Kernel bypass: BPF_PROG_TEST_RUN cost per packet and the elephant-flow run (root).
-bench-bypass: $(OPT_DIR)/flowcut $(OPT_DIR)/bench/bypass_bench
+bench-bypass: $(OPT_DIR)/flowcut $(OPT_DIR)/bench/bypass_bench $(OPT_DIR)/bench/bypass_gen
 	bench/bypass.sh
 
 # Records/s and CPU per million records for every sink (BENCHMARKS.md, "Sinks").

@@ -2,27 +2,39 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # bypass.sh - `make bench-bypass` (root): the kernel bypass benchmark.
 #  1. Per-packet cost of the programs with BPF_PROG_TEST_RUN repeat
-#     (build/bench/bypass_bench): XDP and socket filter, hit and miss, IPv4
-#     and IPv6, next to the floor (an XDP program that only returns PASS).
-#  2. Elephant flows: 3 TCP transfers of 100 MB each (~90 % of the bytes)
-#     plus 34k UDP datagrams of 1000 bytes over 2000 flows (the mice), as fast
-#     as the generator goes, seen on a span port (tc mirred mirror of the
-#     receiving veth into a second veth pair, as on a tap). flowcut runs with
-#     --bypass off, socket and xdp (--bypass-after-bytes 1M); reported: the
-#     monitor's CPU seconds (user + system, /proc/PID/stat, from "capturing"
-#     to the end: the programs' load and verification are startup), kernel ring drops
-#     (kernel_drops), tap drops (span veth TX dropped), packets userspace read,
-#     and whether every elephant's record equals the sender-side truth.
+#     (build/bench/bypass_bench, pinned to CPU 1): XDP and socket filter, hit
+#     and miss, IPv4 and IPv6, next to a floor per program type (a program
+#     that only returns); min and median of RUNS interleaved runs, gross and
+#     net of the floor.
+#  2. Elephant flows (build/bench/bypass_gen, C, both ends): CONNS TCP
+#     transfers, MB megabytes in all (~90 % of the bytes), plus UDP mice
+#     (1000-byte datagrams over 2000 flows, ~10 % of the bytes), unpaced, seen
+#     on a span port (tc mirred mirror of the receiving veth into a second
+#     veth pair with SPAN_QUEUES queues, as on a tap). TSO/GSO/GRO are off,
+#     so packets are wire-sized. flowcut runs with --bypass off, socket and
+#     xdp (--bypass-after-bytes 1M); reported: the generator's rate, the
+#     monitor's CPU seconds (user + system of all its threads, /proc/PID/stat,
+#     from "capturing" to the end: loading and verifying the programs is
+#     startup), packets userspace read, kernel ring drops (kernel_drops),
+#     tap drops (span veth TX dropped), link drops (the sender veth's TX
+#     dropped: never reached the monitored link, so in no record), and
+#     per-flow exactness of every record (packets and bytes, both directions
+#     summed) against the sender-side truth (a full tcpdump in the sender's
+#     namespace, itself checked complete).
 # Everything lives in two network namespaces removed on exit.
-# usage: bench/bypass.sh [REPEAT]
+# usage: bench/bypass.sh [REPEAT [RUNS]]
+#   env: MODES="off socket xdp" CONNS=3 MB=300 SPAN_QUEUES=2 SKIP_PROG=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 [ "$(id -u)" -eq 0 ] || { echo "bench-bypass needs root" >&2; exit 1; }
 FLOWCUT=$ROOT/build/flowcut
-PY="python3 $ROOT/tests/e2e/traffic.py"
-echo "== BPF_PROG_TEST_RUN, ns per packet (floor = the test-run loop itself)"
-build/bench/bypass_bench "${1:-5000000}"
+GEN=$ROOT/build/bench/bypass_gen
+MODES=${MODES:-off socket xdp} CONNS=${CONNS:-3} MB=${MB:-300} SPAN_QUEUES=${SPAN_QUEUES:-2}
+if [ -z "${SKIP_PROG:-}" ]; then
+	echo "== BPF_PROG_TEST_RUN, ns per packet (floor = the test-run loop itself), taskset -c 1"
+	taskset -c 1 build/bench/bypass_bench "${1:-1000000}" "${2:-15}"
+fi
 
 T=$(mktemp -d /tmp/flowcut-bench-bypass.XXXXXX)
 NS_C=fcbb-$$-c NS_S=fcbb-$$-s IF_C=fbc$$ IF_S=fbs$$ SP_A=fba$$ SP_B=fbb$$
@@ -38,12 +50,19 @@ trap cleanup EXIT
 ip netns add "$NS_C"
 ip netns add "$NS_S"
 ip link add "$IF_C" netns "$NS_C" type veth peer name "$IF_S" netns "$NS_S"
-ip -n "$NS_C" link add "$SP_A" type veth peer name "$SP_B"
+# SPAN_QUEUES: see BENCHMARKS.md (one 256-frame XDP ring per RX queue).
+ip -n "$NS_C" link add "$SP_A" numtxqueues "$SPAN_QUEUES" numrxqueues "$SPAN_QUEUES" type veth \
+	peer name "$SP_B" numtxqueues "$SPAN_QUEUES" numrxqueues "$SPAN_QUEUES"
 ip -n "$NS_C" addr add 10.202.0.1/24 dev "$IF_C"
 ip -n "$NS_S" addr add 10.202.0.2/24 dev "$IF_S"
 for i in "$IF_C" "$SP_A" "$SP_B" lo; do
 	ip netns exec "$NS_C" ethtool -K "$i" tso off gso off gro off tx off >/dev/null 2>&1 || true
 	ip -n "$NS_C" link set "$i" up
+done
+# XPS: CPU i transmits into span queue i, whose XDP ring the NAPI on that same CPU
+# drains; without it the queue is picked by flow hash and both CPUs fill one ring.
+for ((q = 0; q < SPAN_QUEUES; q++)); do
+	ip netns exec "$NS_C" sh -c "printf %x $((1 << q)) >/sys/class/net/$SP_A/queues/tx-$q/xps_cpus" 2>/dev/null || true
 done
 ip netns exec "$NS_S" ethtool -K "$IF_S" tso off gso off gro off tx off >/dev/null 2>&1 || true
 ip -n "$NS_S" link set "$IF_S" up
@@ -51,20 +70,20 @@ ip -n "$NS_S" link set lo up
 tc -n "$NS_C" qdisc add dev "$IF_C" clsact
 tc -n "$NS_C" filter add dev "$IF_C" ingress protocol all u32 match u32 0 0 action mirred egress mirror dev "$SP_A"
 tc -n "$NS_C" filter add dev "$IF_C" egress protocol all u32 match u32 0 0 action mirred egress mirror dev "$SP_A"
-ip netns exec "$NS_C" $PY tcp-server 0.0.0.0 7001 >"$T/srv.out" &
+ip netns exec "$NS_C" "$GEN" sink 10.202.0.1 7001 7000 >"$T/sink.out" &
 pids+=($!)
-ip netns exec "$NS_C" $PY udp-server 0.0.0.0 7000 >"$T/usrv.out" &
-pids+=($!)
-sleep 0.5
 
 wait_for() { local i; for ((i = 0; i < 200; i++)); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-span_drops() { ip -n "$NS_C" -s link show "$SP_A" | awk '/TX: /{getline; print $4; exit}'; }
+wait_for "$T/sink.out" ready
+tx_drops() { ip -n "$1" -s link show "$2" | awk '/TX: /{getline; print $4; exit}'; }
+span_drops() { tx_drops "$NS_C" "$SP_A"; }
+link_drops() { tx_drops "$NS_S" "$IF_S"; }
 
 run_mode() {	# MODE
-	local mode=$1 d0 d1 pid tpid ticks cpu hz
+	local mode=$1 d0 d1 l0 l1 pid tpid ticks cpu hz
 	rm -f "$T/rec.json" "$T/stats.json" "$T/truth.pcap"
 	ip netns exec "$NS_S" tcpdump -Z root -U --immediate-mode -B 262144 -s 96 -n -i "$IF_S" \
-		-w "$T/truth.pcap" tcp 2>"$T/truth.err" &
+		-w "$T/truth.pcap" tcp or udp 2>"$T/truth.err" &
 	tpid=$!
 	pids+=($tpid)
 	wait_for "$T/truth.err" "listening on"
@@ -76,37 +95,29 @@ run_mode() {	# MODE
 	wait_for "$T/fc.err" "capturing on"
 	sleep 0.3
 	d0=$(span_drops)
+	l0=$(link_drops)
 	hz=$(getconf CLK_TCK)
 	# from here on: loading and verifying the programs is startup, not traffic
 	ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-	ip netns exec "$NS_S" python3 - 10.202.0.1 <<'PY' &
-import socket, sys
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2000)]
-for i in range(34000):
-    s[i % 2000].sendto(b"m" * 1000, (sys.argv[1], 7000))
-PY
-	local gen=($!) t0 t1
-	t0=$(date +%s%N)
-	for _ in 1 2 3; do
-		ip netns exec "$NS_S" $PY tcp-client 10.202.0.1 7001 fin 100000000 >/dev/null &
-		gen+=($!)
-	done
-	wait "${gen[@]}"
-	t1=$(date +%s%N)
-	echo "  generator: 334 MB in $(( (t1 - t0) / 1000000 )) ms" >&2
+	# 90 % of the bytes in CONNS elephants, 10 % in 2000 UDP mice
+	ip netns exec "$NS_S" "$GEN" send 10.202.0.1 7001 7000 "$CONNS" "$((MB * 1000000 / CONNS))" 2000 \
+		"$((MB * 1000000 / 9 / 1000))" 1000 >"$T/gen.out"
+	grep '^send:' "$T/gen.out" | sed 's/^/  /' >&2
 	sleep 1
 	ticks=$(( $(awk '{print $14 + $15}' "/proc/$pid/stat") - ticks ))
 	cpu=$(echo "scale=2; $ticks / $hz" | bc)
 	d1=$(span_drops)
+	l1=$(link_drops)
 	kill -TERM "$pid"
 	wait "$pid" || true
 	kill -TERM "$tpid"
 	wait "$tpid" 2>/dev/null || true
-	python3 - "$mode" "$cpu" "$((d1 - d0))" "$T/stats.json" "$T/rec.json" "$T/truth.pcap" "$T/truth.err" <<'PY'
-import json, struct, sys
-mode, cpu, tapdrops, st, recs, pcap, terr = sys.argv[1:]
+	python3 - "$mode" "$cpu" "$((d1 - d0))" "$((l1 - l0))" "$T/stats.json" "$T/rec.json" "$T/truth.pcap" \
+		"$T/truth.err" <<'PY'
+import json, re, struct, sys
+mode, cpu, tapdrops, linkdrops, st, recs, pcap, terr = sys.argv[1:]
 st = json.load(open(st))
-truth = {}
+truth = {}	# (proto, lower endpoint, higher endpoint) -> [packets, IP bytes]
 with open(pcap, "rb") as f:
     f.read(24)
     while True:
@@ -115,21 +126,41 @@ with open(pcap, "rb") as f:
             break
         n = struct.unpack("<IIII", h)[2]
         fr = f.read(n)
-        if len(fr) < 54 or fr[12:14] != b"\x08\x00" or fr[23] != 6:
+        if len(fr) < 42 or fr[12:14] != b"\x08\x00" or fr[23] not in (6, 17):
             continue
         ihl = (fr[14] & 15) * 4
         tot = struct.unpack("!H", fr[16:18])[0]
         sp, dp = struct.unpack("!HH", fr[14 + ihl:18 + ihl])
-        k = (min(sp, dp), max(sp, dp))
-        truth[k] = truth.get(k, 0) + tot
-el = [r for r in map(json.loads, open(recs)) if r["proto"] == 6 and r["bytes"] > 50000000]
-exact = sum(1 for r in el if truth.get((min(r["sport"], r["dport"]), max(r["sport"], r["dport"]))) == r["bytes"] + r["rbytes"])
+        a, b = (fr[26:30], sp), (fr[30:34], dp)
+        k = (fr[23],) + ((a, b) if a < b else (b, a))
+        t = truth.setdefault(k, [0, 0])
+        t[0] += 1
+        t[1] += tot
+got = {}
+for r in map(json.loads, open(recs)):
+    if r["proto"] not in (6, 17) or ":" in r["src"]:
+        continue
+    a = (bytes(map(int, r["src"].split("."))), r["sport"])
+    b = (bytes(map(int, r["dst"].split("."))), r["dport"])
+    k = (r["proto"],) + ((a, b) if a < b else (b, a))
+    g = got.setdefault(k, [0, 0])
+    g[0] += r["pkts"] + r["rpkts"]
+    g[1] += r["bytes"] + r["rbytes"]
+exact = sum(1 for k in truth if got.get(k) == truth[k])
+el = [k for k in truth if k[0] == 6 and truth[k][1] > 10000000]
+el_exact = sum(1 for k in el if got.get(k) == truth[k])
+tb = sum(v[1] for v in truth.values())
+gb = sum(v[1] for v in got.values())
 comp = open(terr).read()
+m = re.search(r"(\d+) packets captured.*?(\d+) packets received by filter.*?(\d+) packets dropped by kernel", comp, re.S)
+complete = bool(m) and m.group(1) == m.group(2) and m.group(3) == "0"
 print(f"{mode:7s} cpu_s={cpu:>6s} packets_read={st['packets_read']:>8d} kernel_drops={st['kernel_drops']:>6d} "
-      f"tap_drops={tapdrops:>6s} elephants_exact={exact}/{len(el)}")
+      f"tap_drops={tapdrops:>6s} link_drops={linkdrops:>5s} flows_exact={exact}/{len(truth)} "
+      f"elephants_exact={el_exact}/{len(el)} bytes={gb}/{tb} truth_complete={'yes' if complete else 'NO'}")
 PY
 }
-echo "== elephant flows (3 x 100 MB TCP + 34 MB of UDP mice in 2000 flows), monitor CPU"
-for m in off socket xdp; do
+echo "== elephant flows ($CONNS TCP connections, $MB MB, + $((MB / 9)) MB of UDP mice in 2000 flows)," \
+	"span queues $SPAN_QUEUES"
+for m in $MODES; do
 	run_mode "$m"
 done
