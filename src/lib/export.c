@@ -17,6 +17,7 @@
  * fc_sink__write() runs outside it.
  */
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,8 +38,9 @@
 #define DROP_LOG_EVERY_NS (10ull * 1000000000)
 #define DOWN_LOG_EVERY_NS (60ull * 1000000000)
 #define IDLE_SLEEP_MIN_NS 50000ull
-#define IDLE_SLEEP_MAX_NS 5000000ull
+#define IDLE_SLEEP_MAX_NS 50000000ull
 #define PACE_RING_DIV 8		/* exporter wakes when a ring is about 1/8 full */
+#define WAKE_RING_DIV 2		/* a producer wakes it when its ring is half full */
 
 struct producer {
 	struct fc_export *x;
@@ -85,6 +88,13 @@ struct fc_export {
 	bool started, closed;
 	_Atomic bool closing;
 	bool any_drop;
+	/*
+	 * The exporter naps on a futex; a producer whose ring passes half full
+	 * (or close) bumps the word and wakes it, so the nap can be long while
+	 * records trickle and still short when they pour.
+	 */
+	_Alignas(64) _Atomic uint32_t nap_seq;
+	_Atomic bool napping;
 };
 
 static uint64_t now_ns(void)
@@ -100,6 +110,42 @@ static void sleep_ns(uint64_t ns)
 	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
 
 	nanosleep(&ts, NULL);
+}
+
+/* Records waiting in p's ring, as far as its producer can tell. */
+static uint64_t ring_fill(struct producer *p)
+{
+	return atomic_load_explicit(&p->ring.tail, memory_order_relaxed) -
+	       atomic_load_explicit(&p->ring.head, memory_order_relaxed);
+}
+
+static void wake_exporter(struct fc_export *x)
+{
+	atomic_fetch_add_explicit(&x->nap_seq, 1, memory_order_seq_cst);
+	syscall(SYS_futex, &x->nap_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/*
+ * Exporter: sleep up to ns, or until a producer's ring passes the wake mark
+ * or close begins. napping is set before the rings are looked at and a
+ * producer looks at napping after its push (both seq_cst), so either the
+ * producer wakes us or we see its records and do not sleep.
+ */
+static void exporter_nap(struct fc_export *x, uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+	uint32_t seq = atomic_load_explicit(&x->nap_seq, memory_order_seq_cst);
+	uint64_t mark = x->o.ring_size / WAKE_RING_DIV;
+	unsigned i;
+
+	atomic_store_explicit(&x->napping, true, memory_order_seq_cst);
+	for (i = 0; i < x->o.producers; i++)
+		if (ring_fill(&x->prod[i]) >= mark)
+			goto out;
+	if (!atomic_load_explicit(&x->closing, memory_order_seq_cst))
+		syscall(SYS_futex, &x->nap_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+out:
+	atomic_store_explicit(&x->napping, false, memory_order_relaxed);
 }
 
 /* Condition variables run on CLOCK_MONOTONIC (see init_sink). */
@@ -362,13 +408,22 @@ void fc_export__emit(struct fc_export *x, unsigned producer, const struct fc_flo
 	struct producer *p = &x->prod[producer];
 
 	atomic_fetch_add_explicit(&p->emitted, 1, memory_order_relaxed);
-	if (fc_spsc__push(&p->ring, rec))
+	if (fc_spsc__push(&p->ring, rec)) {
+		if (ring_fill(p) < x->o.ring_size / WAKE_RING_DIV)
+			return;
+		atomic_thread_fence(memory_order_seq_cst);	/* the push before the look */
+		if (atomic_load_explicit(&x->napping, memory_order_relaxed))
+			wake_exporter(x);
 		return;
+	}
 	atomic_fetch_add_explicit(&p->ring_full, 1, memory_order_relaxed);
 	if (!x->o.lossless)
 		return;
-	while (!fc_spsc__push(&p->ring, rec))
+	while (!fc_spsc__push(&p->ring, rec)) {
+		if (atomic_load_explicit(&x->napping, memory_order_relaxed))
+			wake_exporter(x);
 		sleep_ns(IDLE_SLEEP_MIN_NS);
+	}
 }
 
 void *fc_export__producer(struct fc_export *x, unsigned producer)
@@ -422,10 +477,11 @@ static void spill_locked(struct xsink *s, const struct fc_flow_rec *recs, size_t
 
 static void offer(struct xsink *s, const struct fc_flow_rec *recs, size_t n)
 {
-	bool lossless = s->x->o.lossless;
+	bool lossless = s->x->o.lossless, wake;
 
 	pthread_mutex_lock(&s->mu);
 	s->received += n;
+	wake = !s->qcount;
 	while (n) {
 		bool spooling = s->sp && fc_spool__records(s->sp);
 		uint32_t room = s->qcap - s->qcount, k, i;
@@ -437,6 +493,7 @@ static void offer(struct xsink *s, const struct fc_flow_rec *recs, size_t n)
 				continue;
 			}
 			spill_locked(s, recs, n);
+			wake = true;
 			break;
 		}
 		if (!s->qcount)
@@ -448,7 +505,15 @@ static void offer(struct xsink *s, const struct fc_flow_rec *recs, size_t n)
 		recs += k;
 		n -= k;
 	}
-	pthread_cond_signal(&s->wake);
+	/*
+	 * A delivery thread holding a part batch sleeps until batch_wait_ns
+	 * after its first record anyway; waking it for every offer only sent
+	 * it back to sleep (150 wakeups a second in a live capture, each
+	 * costing more than the records). Wake it when it may be waiting with
+	 * nothing, or has a full batch to write, or the spool grew.
+	 */
+	if (wake || s->qcount >= s->x->o.batch_max || s->stop)
+		pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -518,7 +583,7 @@ static void *exporter_main(void *arg)
 			last_pass_ns = now;
 			if (got <= 64 * FANOUT_CHUNK &&
 			    !atomic_load_explicit(&x->closing, memory_order_acquire))
-				sleep_ns(idle_ns);
+				exporter_nap(x, idle_ns);
 			continue;
 		}
 		/* Producers stopped before closing was set: one empty pass after it is the end. */
@@ -528,7 +593,7 @@ static void *exporter_main(void *arg)
 			final_pass = true;
 			continue;
 		}
-		sleep_ns(idle_ns);
+		exporter_nap(x, idle_ns);
 		if (idle_ns < IDLE_SLEEP_MAX_NS)
 			idle_ns *= 2;
 	}
@@ -795,7 +860,8 @@ int fc_export__close(struct fc_export *x)
 	if (!x || x->closed)
 		return x && x->any_drop ? -EIO : 0;
 	x->closed = true;
-	atomic_store_explicit(&x->closing, true, memory_order_release);
+	atomic_store_explicit(&x->closing, true, memory_order_seq_cst);
+	wake_exporter(x);
 	if (x->started)
 		pthread_join(x->tid, NULL);
 	deadline = now_ns() + x->o.close_timeout_ns;
