@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * sink_bench.c - records per second and CPU per million records for every
- * registered sink type, through fc_sink__write() in batches of 1024 (what
- * the exporter's delivery thread does), plus the whole export path
+ * registered sink type, through fc_sink__write() in batches of 1024 or the
+ * sink's own batch hint (what the exporter's delivery thread does), plus the
+ * whole export path
  * (emit -> SPSC ring -> exporter thread -> queue -> delivery thread -> json).
  *
  * Records are synthetic flows shaped like bench/gen_synth's traffic: mixed
@@ -138,7 +139,7 @@ static void bench_direct(const char *type, const char *target, const struct fc_f
 	struct fc_sink *s;
 	char err[512];
 	double t0, c0;
-	size_t done = 0;
+	size_t done = 0, batch;
 	int rc, stalls = 0;
 
 	if (fc_sink_spec__parse(target, &spec, err, sizeof(err))) {
@@ -151,10 +152,11 @@ static void bench_direct(const char *type, const char *target, const struct fc_f
 		printf("%-14s skipped: %s\n", type, err);
 		return;
 	}
+	batch = fc_sink__batch_hint(s) ? fc_sink__batch_hint(s) : BATCH;
 	t0 = now_s();
 	c0 = cpu_s();
 	while (done < n) {
-		size_t k = n - done < BATCH ? n - done : BATCH;
+		size_t k = n - done < batch ? n - done : batch;
 
 		rc = fc_sink__write(s, recs + done, k);
 		if (rc <= 0) {

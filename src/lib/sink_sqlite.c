@@ -48,14 +48,20 @@
 #define DEFAULT_BUSY_MS 1000
 #define ROLLUP_EVERY_NS 60000000000ULL
 #define ROLLUP_MAX_GROUPS 200000	/* ~20 MB of sums before an early write */
+#define BATCH_HINT 16384		/* records per write() we ask the exporter for */
 
 struct sqlite_sink {
 	sqlite3 *db;
 	sqlite3_stmt *ins;		/* one flows row */
+	sqlite3_stmt *seg_span;		/* widen one flow_segs row */
+	sqlite3_stmt *del_segs;		/* flow_segs rows wholly past the cutoff */
 	sqlite3_stmt *del_flows;	/* one retention chunk of flows */
 	sqlite3_stmt *del_talk[FC_STORE_NTIERS];	/* oldest expired bucket of talk_* */
 	sqlite3_stmt *del_port[FC_STORE_NTIERS];	/* ... of port_* */
 	uint64_t retain_ns;		/* 0 = keep everything */
+	uint64_t newest_end_ns;		/* highest end_ns stored: retention's "now" if older */
+	int64_t seg;			/* flows.seg of the next row */
+	unsigned seg_rows;		/* rows already in seg */
 	uint64_t retained_mono_ns;	/* CLOCK_MONOTONIC of the last retention run */
 	int retain_backlog;		/* last run hit a chunk limit */
 	int busy_ms;
@@ -154,13 +160,19 @@ static int prepare_all(struct sqlite_sink *q)
 	char ins[1024];
 	int rc, t;
 
-	snprintf(ins, sizeof(ins), "INSERT INTO flows (%s, hour) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	snprintf(ins, sizeof(ins), "INSERT INTO flows (%s, seg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
 		 " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
 		 " ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)", fc_store_rec_columns);
 	rc = prepare(q, ins, &q->ins);
 	if (rc == SQLITE_OK)
+		rc = prepare(q, "INSERT INTO flow_segs VALUES (?1, ?2, ?3) ON CONFLICT (seg) DO UPDATE"
+			     " SET min_end = min(min_end, excluded.min_end),"
+			     " max_end = max(max_end, excluded.max_end)", &q->seg_span);
+	if (rc == SQLITE_OK)
 		rc = prepare(q, "DELETE FROM flows WHERE id IN (SELECT id FROM flows"
 			     " WHERE end_ns < ?1 LIMIT ?2)", &q->del_flows);
+	if (rc == SQLITE_OK)
+		rc = prepare(q, "DELETE FROM flow_segs WHERE max_end < ?1", &q->del_segs);
 	/* A rollup bucket goes once all of it is past the cutoff. */
 	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
 		snprintf(ins, sizeof(ins), "DELETE FROM %s WHERE bucket = (SELECT min(bucket) FROM"
@@ -184,13 +196,28 @@ static int step_done(sqlite3_stmt *st)
 }
 
 /*
+ * Records ending before this are past retention: retain_ns before the
+ * newest stored end time, or before now if that is older. A store filled
+ * from an old capture (`flowcut read old.pcap`) keeps the capture's last
+ * retain_ns instead of deleting what was just written, and a store whose
+ * capture stopped keeps its last retain_ns until newer records come.
+ */
+static uint64_t retain_cutoff(const struct sqlite_sink *q)
+{
+	uint64_t ref = clock_ns(CLOCK_REALTIME);
+
+	if (q->newest_end_ns && q->newest_end_ns < ref)
+		ref = q->newest_end_ns;
+	return ref > q->retain_ns ? ref - q->retain_ns : 0;
+}
+
+/*
  * One bounded retention step in its own transaction. Sets *more when rows
  * remain. Returns a SQLite code.
  */
 static int retain_chunk(struct sqlite_sink *q, int *more)
 {
-	uint64_t now = clock_ns(CLOCK_REALTIME);
-	uint64_t cutoff = now > q->retain_ns ? now - q->retain_ns : 0;
+	uint64_t cutoff = retain_cutoff(q);
 	int rc, t, deleted = 0, rolled = 0;
 
 	*more = 0;
@@ -202,6 +229,11 @@ static int retain_chunk(struct sqlite_sink *q, int *more)
 	rc = step_done(q->del_flows);
 	if (rc == SQLITE_OK)
 		deleted = sqlite3_changes(q->db);
+	/* a segment goes when none of its rows can be left */
+	if (rc == SQLITE_OK && deleted < RETAIN_CHUNK) {
+		sqlite3_bind_int64(q->del_segs, 1, (sqlite3_int64)cutoff);
+		rc = step_done(q->del_segs);
+	}
 	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
 		sqlite3_int64 b = (sqlite3_int64)(cutoff / fc_store_tiers[t].ns);
 
@@ -231,10 +263,60 @@ static int insert_one(struct sqlite_sink *q, const struct fc_flow_rec *r)
 
 	rc = fc_store_bind_rec(q->ins, r);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(q->ins, FC_STORE_REC_NCOLS + 1,
-					(sqlite3_int64)(r->end_ns / FC_STORE_BUCKET_NS));
+		rc = sqlite3_bind_int64(q->ins, FC_STORE_REC_NCOLS + 1, q->seg);
 	if (rc == SQLITE_OK)
 		rc = step_done(q->ins);
+	return rc;
+}
+
+/* Widen flow_segs' row for seg to [lo, hi]. Returns a SQLite code. */
+static int seg_span(struct sqlite_sink *q, int64_t seg, uint64_t lo, uint64_t hi)
+{
+	sqlite3_bind_int64(q->seg_span, 1, seg);
+	sqlite3_bind_int64(q->seg_span, 2, (sqlite3_int64)lo);
+	sqlite3_bind_int64(q->seg_span, 3, (sqlite3_int64)hi);
+	return step_done(q->seg_span);
+}
+
+/*
+ * Insert recs[0..n) in the open transaction, starting a new segment every
+ * FC_STORE_SEG_ROWS rows, and record each segment's end-time span. Moves
+ * q->seg / q->seg_rows on; the caller puts them back when it rolls back.
+ * *last_id gets the last flows.id inserted. Returns a SQLite code.
+ */
+static int insert_all(struct sqlite_sink *q, const struct fc_flow_rec *recs, size_t n,
+		      int64_t *last_id)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	int rc = SQLITE_OK, any = 0;
+	size_t i;
+
+	for (i = 0; i < n && rc == SQLITE_OK; i++) {
+		const struct fc_flow_rec *r = &recs[i];
+
+		if (q->seg_rows >= FC_STORE_SEG_ROWS) {
+			if (any)
+				rc = seg_span(q, q->seg, lo, hi);
+			q->seg++;
+			q->seg_rows = 0;
+			lo = UINT64_MAX;
+			hi = 0;
+			any = 0;
+			if (rc != SQLITE_OK)
+				break;
+		}
+		rc = insert_one(q, r);
+		q->seg_rows++;
+		any = 1;
+		if (r->end_ns < lo)
+			lo = r->end_ns;
+		if (r->end_ns > hi)
+			hi = r->end_ns;
+	}
+	/* before the upsert below, which moves last_insert_rowid to flow_segs */
+	*last_id = sqlite3_last_insert_rowid(q->db);
+	if (rc == SQLITE_OK && any)
+		rc = seg_span(q, q->seg, lo, hi);
 	return rc;
 }
 
@@ -282,6 +364,21 @@ static int roll_write(struct sqlite_sink *q)
 	return SQLITE_OK;
 }
 
+/* The first column of sql's one row into *v (0 when NULL). Returns a SQLite code. */
+static int query_i64(sqlite3 *db, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
 static int parse_opts(struct fc_sink *s, struct sqlite_sink *q, const struct fc_sink_spec *spec)
 {
 	unsigned i;
@@ -315,6 +412,7 @@ static int sqlite_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 {
 	struct sqlite_sink *q = fc_sink__priv(s);
 	char err[FC_SINK_ERR_LEN];
+	int64_t newest;
 	int rc, more;
 
 	rc = parse_opts(s, q, spec);
@@ -371,6 +469,13 @@ static int sqlite_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 	if (rc != SQLITE_OK)
 		return fail(s, q, rc, "cannot bring the rollups up to date");
 	q->last_id = fc_rollup_mark(q->db);
+	/* each open starts a segment, so seg never has to be read back per row */
+	rc = query_i64(q->db, "SELECT coalesce(max(seg) + 1, 0) FROM flow_segs", &q->seg);
+	if (rc == SQLITE_OK)
+		rc = query_i64(q->db, "SELECT max(end_ns) FROM flows", &newest);
+	if (rc != SQLITE_OK)
+		return fail(s, q, rc, "cannot read the store");
+	q->newest_end_ns = (uint64_t)newest;
 	if (q->retain_ns) {
 		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 
@@ -383,6 +488,10 @@ static int sqlite_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 			return fail(s, q, rc, "retention");
 		q->retain_backlog = more;
 	}
+	/* Larger transactions: each commit rewrites every page it touched into
+	 * the WAL, and the newest segment's index pages are touched by every
+	 * batch (BENCHMARKS.md, "SQLite store"). */
+	fc_sink__set_batch_hint(s, BATCH_HINT);
 	fc_sink__health(s)->up = 1;
 	return 0;
 }
@@ -391,6 +500,8 @@ static int sqlite_write(struct fc_sink *s, const struct fc_flow_rec *recs, size_
 {
 	struct sqlite_sink *q = fc_sink__priv(s);
 	struct fc_sink_health *h = fc_sink__health(s);
+	int64_t seg = q->seg, last_id = 0;
+	unsigned seg_rows = q->seg_rows;
 	size_t i;
 	int rc, more;
 
@@ -399,20 +510,24 @@ static int sqlite_write(struct fc_sink *s, const struct fc_flow_rec *recs, size_
 	rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		goto err;
-	for (i = 0; i < n && rc == SQLITE_OK; i++)
-		rc = insert_one(q, &recs[i]);
+	rc = insert_all(q, recs, n, &last_id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		int err = fail(s, q, rc, "write");
 
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		q->seg = seg;	/* the batch comes again */
+		q->seg_rows = seg_rows;
 		h->failed++;
 		return err;
 	}
 	h->written += n;
 	h->up = 1;
-	q->last_id = sqlite3_last_insert_rowid(q->db);
+	q->last_id = last_id;
+	for (i = 0; i < n; i++)
+		if (recs[i].end_ns > q->newest_end_ns)
+			q->newest_end_ns = recs[i].end_ns;
 	roll_add(q, recs, n);
 	/* After the commit, failures below only delay work (sums are kept, rows
 	 * stay for the next retention run): say why, but the batch is stored. */
@@ -465,6 +580,8 @@ static void sqlite_close(struct fc_sink *s)
 		roll_write(q);	/* else the next open catches up */
 	fc_rollup__free(q->roll);
 	sqlite3_finalize(q->ins);
+	sqlite3_finalize(q->seg_span);
+	sqlite3_finalize(q->del_segs);
 	sqlite3_finalize(q->del_flows);
 	for (t = 0; t < FC_STORE_NTIERS; t++) {
 		sqlite3_finalize(q->del_talk[t]);

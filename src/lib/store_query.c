@@ -7,7 +7,8 @@
  * whole hours come from the hourly rollups (talk_hour, port_hour) and the
  * partial hours at the range's edges from the flows table through its end_ns
  * index; with address or port filters everything comes from flows through
- * the (src, end_ns) / (dst, end_ns) / end_ns indexes. Either way SQLite only
+ * the end_ns index, or for addresses the (seg, src) / (seg, dst) indexes,
+ * one seek per insertion segment that overlaps the range (flow_segs). Either way SQLite only
  * streams rows: the grouping is done here in a hash table, which is several
  * times faster than SQLite's sorter-based GROUP BY on millions of rows, and
  * the top N is a sort of the groups. docs/store.md has the numbers.
@@ -358,60 +359,115 @@ static int has_addr(const struct cfilter *c)
 }
 
 typedef int (*row_fn)(sqlite3_stmt *s, void *ctx);
+/* After each segment of an address lookup: next_max_end is the highest end
+ * time the segments still to come can hold (INT64_MIN when none). Nonzero
+ * stops the scan. */
+typedef int (*seg_fn)(void *ctx, int64_t next_max_end);
+
+struct seg_ent {
+	int64_t seg, max_end;
+};
+
+/* The flow_segs rows that may hold end times in [lo, hi), by max_end
+ * (descending when backwards). *out is malloc'd. Returns 0 or -errno. */
+static int list_segs(struct fc_store *st, int64_t lo, int64_t hi, int backwards,
+		     struct seg_ent **out, size_t *n, char *err, size_t errlen)
+{
+	struct seg_ent *v = NULL, *nv;
+	size_t cap = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = 0;
+	rc = sqlite3_prepare_v2(st->db, backwards ?
+				"SELECT seg, max_end FROM flow_segs WHERE max_end >= ?1 AND min_end < ?2"
+				" ORDER BY max_end DESC, seg DESC" :
+				"SELECT seg, max_end FROM flow_segs WHERE max_end >= ?1 AND min_end < ?2"
+				" ORDER BY seg", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(st, rc, err, errlen);
+	sqlite3_bind_int64(s, 1, lo);
+	sqlite3_bind_int64(s, 2, hi);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = nv;
+		}
+		v[*n].seg = sqlite3_column_int64(s, 0);
+		v[*n].max_end = sqlite3_column_int64(s, 1);
+		++*n;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		if (rc == SQLITE_NOMEM) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		return sql_fail(st, rc, err, errlen);
+	}
+	*out = v;
+	return 0;
+}
 
 /*
  * Run "SELECT cols FROM flows WHERE <end_ns in [lo, hi)> <filters> tail"
  * and hand each row to fn. With an address filter the query runs once per
- * hour (newest first when backwards), seeking (hour, src) / (hour, dst);
- * *remaining, when not NULL, is bound to :limit and counts rows down, and
- * the loop stops at 0. Returns 0, fn's nonzero value, or a negative errno.
+ * insertion segment whose end times overlap the range (by max_end, highest
+ * first when backwards), seeking (seg, src) / (seg, dst), and done, when not
+ * NULL, is asked after each segment whether to go on. Returns 0, fn's or
+ * done's nonzero value, or a negative errno.
  */
 static int scan_flows(struct fc_store *st, const char *cols, const char *extra, const char *tail,
 		      const struct cfilter *c, int64_t lo, int64_t hi, int backwards,
-		      int64_t *remaining, row_fn fn, void *ctx, char *err, size_t errlen)
+		      row_fn fn, seg_fn done, void *ctx, char *err, size_t errlen)
 {
-	const int64_t H = (int64_t)FC_STORE_BUCKET_NS;
 	char sql[2048], filt[512];
-	int64_t h, hlo, hhi;
+	struct seg_ent *segs = NULL;
+	size_t i, nsegs = 1;
 	sqlite3_stmt *s;
-	int rc, e = 0, per_hour = has_addr(c);
+	int rc, e = 0, per_seg = has_addr(c);
 
-	if (per_hour) {
-		e = data_range(st, &lo, &hi, err, errlen);
-		if (e || lo >= hi)
+	if (per_seg) {
+		e = list_segs(st, lo, hi, backwards, &segs, &nsegs, err, errlen);
+		if (e || !nsegs) {
+			free(segs);
 			return e;
+		}
 	}
 	filter_sql(c, filt, sizeof(filt));
 	/* "id > :mark" reads the newest rows by rowid: keep end_ns off the index */
 	snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE %s >= :lo AND %s < :hi%s%s%s %s",
 		 cols, extra && strstr(extra, ">") ? "+end_ns" : "end_ns",
 		 extra && strstr(extra, ">") ? "+end_ns" : "end_ns",
-		 per_hour ? " AND hour = :hour" : "", filt, extra ? extra : "", tail);
+		 per_seg ? " AND seg = :seg" : "", filt, extra ? extra : "", tail);
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
+		free(segs);
 		return sql_fail(st, rc, err, errlen);
+	}
 	bind_filter(s, c);
 	bind_named_i64(s, ":lo", lo);
 	bind_named_i64(s, ":hi", hi);
 	bind_named_i64(s, ":mark", c->mark);
-	hlo = lo / H;
-	hhi = per_hour ? (hi - 1) / H : hlo;
-	for (h = backwards ? hhi : hlo; !e && h >= hlo && h <= hhi; h += backwards ? -1 : 1) {
-		if (remaining && *remaining <= 0)
-			break;
-		bind_named_i64(s, ":hour", h);
-		if (remaining)
-			bind_named_i64(s, ":limit", *remaining);
-		while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	for (i = 0; !e && i < nsegs; i++) {
+		if (per_seg)
+			bind_named_i64(s, ":seg", segs[i].seg);
+		while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW)
 			e = fn(s, ctx);
-			if (remaining)
-				--*remaining;
-		}
 		if (!e && rc != SQLITE_DONE && rc != SQLITE_ROW)
 			e = sql_fail(st, rc, err, errlen);
 		sqlite3_reset(s);
+		if (!e && done)
+			e = done(ctx, i + 1 < nsegs && per_seg ? segs[i + 1].max_end : INT64_MIN);
 	}
 	sqlite3_finalize(s);
+	free(segs);
 	return e;
 }
 
@@ -458,7 +514,7 @@ static int agg_raw(struct fc_store *st, enum fc_store_top by, const struct cfilt
 	int e;
 
 	e = scan_flows(st, "src, dst, proto, dport, bytes + rbytes, pkts + rpkts", extra, "", c, lo, hi,
-		       0, NULL, raw_row, &r, err, errlen);
+		       0, raw_row, NULL, &r, err, errlen);
 	if (e == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	return e;
@@ -628,51 +684,92 @@ out:
 	return rc;
 }
 
+struct list_rec {
+	struct fc_flow_rec rec;
+	int64_t id;
+};
+
 struct list_ctx {
-	struct fc_flow_rec *recs;
-	size_t n, cap;
+	struct list_rec *recs;
+	size_t n, cap, limit;
 };
 
 static int list_row(sqlite3_stmt *s, void *ctx)
 {
 	struct list_ctx *l = ctx;
 
-	if (l->n == l->cap)
-		return -ENOBUFS;	/* cannot happen: :limit bounds the rows */
-	fc_store_read_rec(s, 0, &l->recs[l->n++]);
+	if (l->n == l->cap) {
+		size_t ncap = l->cap * 2;
+		struct list_rec *n = realloc(l->recs, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		l->recs = n;
+		l->cap = ncap;
+	}
+	fc_store_read_rec(s, 0, &l->recs[l->n].rec);
+	l->recs[l->n++].id = sqlite3_column_int64(s, FC_STORE_REC_NCOLS);
 	return 0;
+}
+
+/* newest first: end time, then insertion order */
+static int cmp_newest(const void *pa, const void *pb)
+{
+	const struct list_rec *a = pa, *b = pb;
+
+	if (a->rec.end_ns != b->rec.end_ns)
+		return a->rec.end_ns > b->rec.end_ns ? -1 : 1;
+	return a->id > b->id ? -1 : a->id < b->id;
+}
+
+/* Keep the newest limit; stop once no later segment can hold a newer one. */
+static int list_seg_done(void *ctx, int64_t next_max_end)
+{
+	struct list_ctx *l = ctx;
+
+	qsort(l->recs, l->n, sizeof(*l->recs), cmp_newest);
+	if (l->n > l->limit)
+		l->n = l->limit;
+	return l->n == l->limit && next_max_end < (int64_t)l->recs[l->n - 1].rec.end_ns ? 1 : 0;
 }
 
 int fc_store__list(struct fc_store *st, const struct fc_store_filter *f, unsigned limit,
 		   fc_store_rec_cb cb, void *ctx, char *err, size_t errlen)
 {
 	int64_t lo = clamp_ns(f->since_ns), hi = f->until_ns ? clamp_ns(f->until_ns) : INT64_MAX;
-	int64_t remaining = limit;
 	struct list_ctx l = { 0 };
 	struct cfilter c;
+	char cols[1024], tail[96];
 	size_t i;
 	int rc;
 
 	rc = canon_filter(f, &c, err, errlen);
 	if (rc || !limit || lo >= hi)
 		return rc;
-	l.cap = limit;
-	l.recs = malloc(limit * sizeof(*l.recs));
+	l.limit = limit;
+	l.cap = limit < 1024 ? 2 * (size_t)limit : 2048;
+	l.recs = malloc(l.cap * sizeof(*l.recs));
 	if (!l.recs) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	/* newest first, `limit` of them, then handed out oldest first */
+	/* newest first, `limit` of them per segment, merged, then handed out
+	 * oldest first */
 	rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		free(l.recs);
 		return sql_fail(st, rc, err, errlen);
 	}
-	rc = scan_flows(st, fc_store_rec_columns, NULL, "ORDER BY end_ns DESC, id DESC LIMIT :limit", &c,
-			lo, hi, 1, &remaining, list_row, &l, err, errlen);
+	snprintf(cols, sizeof(cols), "%s, id", fc_store_rec_columns);
+	snprintf(tail, sizeof(tail), "ORDER BY end_ns DESC, id DESC LIMIT %u", limit);
+	rc = scan_flows(st, cols, NULL, tail, &c, lo, hi, 1, list_row, list_seg_done, &l, err, errlen);
 	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	if (rc == 1)	/* list_seg_done: the rest is older */
+		rc = 0;
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
 	for (i = l.n; !rc && i > 0; i--)
-		rc = cb(&l.recs[i - 1], ctx);
+		rc = cb(&l.recs[i - 1].rec, ctx);
 	free(l.recs);
 	return rc;
 }

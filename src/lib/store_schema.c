@@ -4,14 +4,18 @@
  * the migration runner, the record <-> row mapping shared by the sqlite sink
  * and the query code, SQLite codes as errnos, and the default store path.
  *
- * Schema v1 (docs/store.md has the reasoning):
+ * Schema v2 (docs/store.md has the reasoning; v1 -> v2 below):
  *   flows       one row per record; every field; times integer ns since the
  *               epoch; addresses as RFC 5952 / dotted-quad text (what users
  *               type and see, and what equality filters compare); optional
- *               fields NULL when absent; hour = end_ns / 1 h. Indexes:
- *               end_ns, (hour, src), (hour, dst) - address lookups seek once
- *               per hour, and inserts touch only the current hour's part of
- *               each index instead of a random page per record.
+ *               fields NULL when absent; seg = insertion segment (the writer
+ *               starts a new one every FC_STORE_SEG_ROWS rows and at open).
+ *               Indexes: end_ns, (seg, src), (seg, dst) - inserts touch only
+ *               the newest segment's part of each address index, address
+ *               lookups seek once per segment.
+ *   flow_segs   per segment: the lowest and highest end_ns in it (a v1
+ *               store's segments are its hours), so a lookup over a time
+ *               range visits only the segments that overlap it.
  *   talk_hour   per hour of end time, per (side, address, proto): bytes+rbytes,
  *               (side 0 source, 1 destination, 2 both: a host talking to itself)
  *               pkts+rpkts, records. See store_meta.
@@ -71,9 +75,29 @@ static const char schema_v1[] =
 	"CREATE TABLE store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"INSERT INTO store_meta VALUES ('rollup_upto', 0);";
 
-/* Add v2 here as { 2, "ALTER TABLE ...", NULL } and bump FC_STORE_SCHEMA_VERSION. */
+/*
+ * v2: the address indexes are keyed by insertion segment instead of hour.
+ * With (hour, src) every insert went to a random page of the current hour's
+ * part of the index, which at 200k records/s is gigabytes; with (seg, src),
+ * seg counting FC_STORE_SEG_ROWS inserted rows, inserts stay in the last few
+ * hundred pages. flow_segs says which end times each segment holds, so an
+ * address lookup seeks once per segment that overlaps its range. A v1 row's
+ * hour is a valid segment number (its segment bounds are the hour's), so
+ * renaming the column keeps both indexes as they are: the migration is O(1)
+ * apart from one pass over the index for the segment list. The rename
+ * also rewrites the index definitions; `hour` is gone from flows
+ * (end_ns / 3600e9 in SQL).
+ */
+static const char schema_v2[] =
+	"ALTER TABLE flows RENAME COLUMN hour TO seg;"
+	"CREATE TABLE flow_segs (seg INTEGER PRIMARY KEY, min_end INTEGER NOT NULL,"
+	" max_end INTEGER NOT NULL);"
+	"INSERT INTO flow_segs SELECT seg, seg * 3600000000000, seg * 3600000000000 + 3599999999999"
+	" FROM (SELECT DISTINCT seg FROM flows);";
+
 const struct fc_store_migration fc_store_migrations[] = {
 	{ 1, schema_v1, NULL },
+	{ 2, schema_v2, NULL },
 };
 const size_t fc_store_nmigrations = sizeof(fc_store_migrations) / sizeof(fc_store_migrations[0]);
 

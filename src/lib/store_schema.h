@@ -16,13 +16,19 @@
 #include "flowcut/record.h"
 
 /* Schema version this build writes and reads. */
-#define FC_STORE_SCHEMA_VERSION 1
+#define FC_STORE_SCHEMA_VERSION 2
 
 /* Rollup tables sum flows per hour / day of their end time (bucket = end_ns /
- * this); flows.hour is end_ns / FC_STORE_BUCKET_NS. */
+ * this). */
 #define FC_STORE_BUCKET_NS 3600000000000ULL
 #define FC_STORE_DAY_NS 86400000000000ULL
 #define FC_STORE_NTIERS 2
+
+/* Rows per insertion segment (flows.seg): small enough that the newest
+ * segment's part of each address index stays in the page cache and a
+ * commit rewrites few of its pages, large enough that a lookup over N rows
+ * seeks only N / FC_STORE_SEG_ROWS times. */
+#define FC_STORE_SEG_ROWS 16384
 
 /* Rollup tiers, finest first. */
 struct fc_store_tier {

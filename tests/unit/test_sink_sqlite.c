@@ -282,6 +282,38 @@ static void test_retention(void)
 	CHECK_EQ_U(protocol_flows("ret.db"), 3);
 }
 
+/* `flowcut read old.pcap --sink sqlite:DB?retain=7d`: retention counts back
+ * from the newest stored record when that is older than now, so an old
+ * capture keeps its last 7 days instead of being deleted as it is written. */
+static void test_retention_of_an_old_capture(void)
+{
+	const uint64_t day = 86400000000000ULL, t = 1700000000000000000ULL;	/* 2023 */
+	struct fc_flow_rec r[5];
+	struct collect c;
+	struct fc_sink *s;
+	unsigned i;
+
+	rec_v4(&r[0], t - 9 * day);
+	rec_v4(&r[1], t - 8 * day);	/* older than the newest - 7d */
+	rec_v4(&r[2], t - 6 * day);
+	rec_v4(&r[3], t - 1);
+	rec_v4(&r[4], t);		/* the newest */
+	for (i = 0; i < 5; i++)
+		r[i].flow_id = i;
+	s = open_db("old.db", "?retain=7d");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(fc_sink__write(s, r, 5), 5);	/* retention runs after a write */
+	fc_sink__close(s);
+	s = open_db("old.db", "?retain=7d");	/* and at open */
+	CHECK(s != NULL);
+	fc_sink__close(s);
+	CHECK_EQ_U(list_all("old.db", &c), 3);
+	for (i = 0; i < c.n && i < 3; i++)
+		CHECK_EQ_U(c.recs[i].flow_id, i + 2);
+}
+
 static int exec_sql(const char *name, const char *sql)
 {
 	sqlite3 *db;
@@ -306,23 +338,28 @@ static int db_version(const char *name)
 	return v;
 }
 
-static const struct fc_store_migration test_migrations[] = {
-	{ 1, NULL, NULL },	/* filled in from the real table */
-	{ 2, "ALTER TABLE flows ADD COLUMN test_col INTEGER NOT NULL DEFAULT 7;"
-	     "CREATE INDEX flows_test ON flows(test_col);", NULL },
-};
+#define TEST_VERSION (FC_STORE_SCHEMA_VERSION + 1)
+
+/* This build's migrations, then a test-only next version. */
+static void test_migrations(struct fc_store_migration *m)
+{
+	memcpy(m, fc_store_migrations, fc_store_nmigrations * sizeof(*m));
+	m[fc_store_nmigrations].to_version = TEST_VERSION;
+	m[fc_store_nmigrations].sql = "ALTER TABLE flows ADD COLUMN test_col INTEGER NOT NULL DEFAULT 7;"
+				      "CREATE INDEX flows_test ON flows(test_col);";
+	m[fc_store_nmigrations].fn = NULL;
+}
 
 static void test_migrations_apply_in_order(void)
 {
-	struct fc_store_migration m[2];
+	struct fc_store_migration m[FC_STORE_SCHEMA_VERSION + 1];
 	struct fc_flow_rec r;
 	struct fc_sink *s;
 	char err[256];
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	memcpy(m, test_migrations, sizeof(m));
-	m[0] = fc_store_migrations[0];
+	test_migrations(m);
 	s = open_db("mig.db", NULL);
 	CHECK(s != NULL);
 	if (!s)
@@ -330,12 +367,12 @@ static void test_migrations_apply_in_order(void)
 	rec_v4(&r, 1763600000000000000ULL);
 	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
 	fc_sink__close(s);
-	CHECK_EQ_U(db_version("mig.db"), 1);
+	CHECK_EQ_U(db_version("mig.db"), FC_STORE_SCHEMA_VERSION);
 
-	/* v1 -> v2 keeps the rows and gives them the new column's default */
+	/* the next version keeps the rows and gives them the new column's default */
 	CHECK_EQ_U(sqlite3_open(db_path("mig.db"), &db), SQLITE_OK);
-	CHECK_EQ_U(fc_store_migrate(db, m, 2, err, sizeof(err)), 0);
-	CHECK_EQ_U(fc_store_version(db), 2);
+	CHECK_EQ_U(fc_store_migrate(db, m, TEST_VERSION, err, sizeof(err)), 0);
+	CHECK_EQ_U(fc_store_version(db), TEST_VERSION);
 	CHECK_EQ_U(sqlite3_prepare_v2(db, "SELECT count(*), sum(test_col) FROM flows", -1, &st, NULL),
 		   SQLITE_OK);
 	CHECK_EQ_U(sqlite3_step(st), SQLITE_ROW);
@@ -343,10 +380,10 @@ static void test_migrations_apply_in_order(void)
 	CHECK_EQ_U(sqlite3_column_int(st, 1), 7);
 	sqlite3_finalize(st);
 	/* running it again is a no-op */
-	CHECK_EQ_U(fc_store_migrate(db, m, 2, err, sizeof(err)), 0);
+	CHECK_EQ_U(fc_store_migrate(db, m, TEST_VERSION, err, sizeof(err)), 0);
 	sqlite3_close(db);
 
-	/* this build knows v1 only: it must not write a v2 store */
+	/* this build does not know the test version: it must not write it */
 	{
 		char spec[256];
 
@@ -362,7 +399,7 @@ static void test_migrations_apply_in_order(void)
 
 static void test_migration_from_v0_and_failure_rolls_back(void)
 {
-	struct fc_store_migration bad[2];
+	struct fc_store_migration bad[FC_STORE_SCHEMA_VERSION + 1];
 	char err[256];
 	sqlite3 *db;
 
@@ -372,15 +409,78 @@ static void test_migration_from_v0_and_failure_rolls_back(void)
 	CHECK_EQ_U(fc_store_migrate(db, fc_store_migrations, fc_store_nmigrations, err, sizeof(err)), 0);
 	CHECK_EQ_U(fc_store_version(db), FC_STORE_SCHEMA_VERSION);
 	/* a failing step leaves the store as it was */
-	bad[0] = fc_store_migrations[0];
-	bad[1].to_version = 2;
-	bad[1].sql = "ALTER TABLE flows ADD COLUMN x INTEGER; THIS IS NOT SQL;";
-	bad[1].fn = NULL;
-	CHECK(fc_store_migrate(db, bad, 2, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "version 2") != NULL);
-	CHECK_EQ_U(fc_store_version(db), 1);
+	test_migrations(bad);
+	bad[fc_store_nmigrations].sql = "ALTER TABLE flows ADD COLUMN x INTEGER; THIS IS NOT SQL;";
+	CHECK(fc_store_migrate(db, bad, TEST_VERSION, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "version 3") != NULL);
+	CHECK_EQ_U(fc_store_version(db), FC_STORE_SCHEMA_VERSION);
 	CHECK_EQ_U(sqlite3_exec(db, "SELECT x FROM flows", NULL, NULL, NULL), SQLITE_ERROR);
 	sqlite3_close(db);
+}
+
+/* A v1 store (hour-keyed address indexes) opened by the sink becomes v2:
+ * its rows keep their hour as their segment, are still found by address,
+ * and new rows go to new segments. */
+static void test_migrate_v1_to_v2(void)
+{
+	const uint64_t t = 1763600000000000000ULL, hour = t / 3600000000000ULL;
+	struct fc_store_filter f;
+	struct fc_flow_rec r;
+	struct fc_store *st;
+	struct fc_sink *s;
+	struct collect c;
+	char err[256], sql[1024];
+	sqlite3 *db;
+	sqlite3_stmt *q;
+
+	CHECK_EQ_U(sqlite3_open(db_path("v1.db"), &db), SQLITE_OK);
+	CHECK_EQ_U(fc_store_migrate(db, fc_store_migrations, 1, err, sizeof(err)), 0);
+	CHECK_EQ_U(fc_store_version(db), 1);
+	snprintf(sql, sizeof(sql), "INSERT INTO flows (flow_id, start_ns, end_ns, family, proto, src,"
+		 " sport, dst, dport, pkts, bytes, rpkts, rbytes, tcp_flags, rtcp_flags, tcp_state,"
+		 " history, end_reason, community_id, hour) VALUES (1, %llu, %llu, 4, 17,"
+		 " '10.0.0.1', 5353, '192.168.200.254', 53, 3, 300, 1, 120, 0, 0, 0, '', 1, '1:abc=',"
+		 " %llu)", (unsigned long long)(t - 1500000000ULL), (unsigned long long)t,
+		 (unsigned long long)hour);
+	CHECK_EQ_U(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	s = open_db("v1.db", NULL);	/* migrates, and rolls the v1 row up */
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	rec_v4(&r, t + 1);
+	r.flow_id = 2;
+	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+	fc_sink__close(s);
+	CHECK_EQ_U(db_version("v1.db"), 2);
+	CHECK_EQ_U(exec_sql("v1.db", "SELECT hour FROM flows"), SQLITE_ERROR);
+
+	CHECK_EQ_U(sqlite3_open(db_path("v1.db"), &db), SQLITE_OK);
+	CHECK_EQ_U(sqlite3_prepare_v2(db, "SELECT count(*), min(seg), max(seg), min(min_end)"
+				      " FROM flow_segs", -1, &q, NULL), SQLITE_OK);
+	CHECK_EQ_U(sqlite3_step(q), SQLITE_ROW);
+	CHECK_EQ_U(sqlite3_column_int(q, 0), 2);
+	CHECK_EQ_U(sqlite3_column_int64(q, 1), hour);
+	CHECK_EQ_U(sqlite3_column_int64(q, 2), hour + 1);
+	CHECK_EQ_U(sqlite3_column_int64(q, 3), hour * 3600000000000ULL);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+
+	/* both found through the address indexes, oldest first */
+	memset(&c, 0, sizeof(c));
+	st = fc_store__open(db_path("v1.db"), err, sizeof(err));
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	fc_store_filter__init(&f);
+	f.host = "192.168.200.254";
+	CHECK_EQ_U(fc_store__list(st, &f, 10, collect_cb, &c, err, sizeof(err)), 0);
+	CHECK_EQ_U(c.n, 2);
+	CHECK_EQ_U(c.recs[0].flow_id, 1);
+	CHECK_EQ_U(c.recs[1].flow_id, 2);
+	fc_store__close(st);
+	CHECK_EQ_U(protocol_flows("v1.db"), 2);
 }
 
 static void test_foreign_db_refused(void)
@@ -564,8 +664,10 @@ int main(void)
 	RUN(test_round_trip);
 	RUN(test_empty_write_and_reopen);
 	RUN(test_retention);
+	RUN(test_retention_of_an_old_capture);
 	RUN(test_migrations_apply_in_order);
 	RUN(test_migration_from_v0_and_failure_rolls_back);
+	RUN(test_migrate_v1_to_v2);
 	RUN(test_foreign_db_refused);
 	RUN(test_unwritable_paths);
 	RUN(test_locked_store_keeps_batch);
