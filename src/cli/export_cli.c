@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * export_cli.c - the export options shared by `read` and `capture`
- * (export_cli.h): config file keys as options, sink selection, the
+ * (export_cli.h): config file keys as options, sink selection (with
+ * --retain passed on to sqlite sinks), the
  * exporter's stderr log, and the "sinks" member of --stats.
  */
 #include <errno.h>
@@ -157,6 +158,10 @@ int fc_cli_export__opt(struct fc_cli_export *e, int c, const char *arg)
 	case FC_CLI_OPT_SPOOL_DIR:
 		e->spool_dir = arg;
 		return 1;
+	case FC_CLI_OPT_RETAIN:
+		/* the sink parses it and names the option when it is wrong */
+		e->retain = arg;
+		return 1;
 	case FC_CLI_OPT_FLUSH_TIMEOUT:
 		if (fc_cli_parse_duration("--flush-timeout", arg, &e->flush_timeout_ns))
 			return -1;
@@ -169,10 +174,39 @@ int fc_cli_export__opt(struct fc_cli_export *e, int c, const char *arg)
 	return 0;
 }
 
-static int add_one(struct fc_export *x, const struct fc_sink_spec *spec, const char *what)
+/* --retain DUR as retain=DUR on a sqlite sink that does not set its own.
+ * Returns 0 or -1 (printed). */
+static int add_retain(struct fc_sink_spec *spec, const char *retain, unsigned *nsqlite)
+{
+	struct fc_sink_opt *o;
+
+	if (strcmp(spec->type, "sqlite"))
+		return 0;
+	++*nsqlite;
+	if (!retain || fc_sink_spec__opt(spec, "retain"))
+		return 0;
+	if (spec->nopts == FC_SINK_MAX_OPTS) {
+		fc_cli_error("--retain: the sqlite sink has %d options already", FC_SINK_MAX_OPTS);
+		return -1;
+	}
+	o = &spec->opts[spec->nopts];
+	o->key = strdup("retain");
+	o->val = strdup(retain);
+	spec->nopts++;	/* fc_sink_spec__free() frees what is there */
+	if (!o->key || !o->val) {
+		fc_cli_error("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int add_one(struct fc_export *x, struct fc_sink_spec *spec, const char *what,
+		   const struct fc_cli_export *e, unsigned *nsqlite)
 {
 	char err[600];
 
+	if (add_retain(spec, e->retain, nsqlite))
+		return -1;
 	if (fc_export__add_sink(x, spec, err, sizeof(err))) {
 		fc_cli_error("%s: %s", what, err);
 		return -1;
@@ -180,7 +214,8 @@ static int add_one(struct fc_export *x, const struct fc_sink_spec *spec, const c
 	return 0;
 }
 
-static int add_text(struct fc_export *x, const char *text)
+static int add_text(struct fc_export *x, const char *text, const struct fc_cli_export *e,
+		    unsigned *nsqlite)
 {
 	struct fc_sink_spec spec;
 	char err[600];
@@ -190,12 +225,13 @@ static int add_text(struct fc_export *x, const char *text)
 		fc_cli_error("--sink: %s", err);
 		return -1;
 	}
-	rc = add_one(x, &spec, "--sink");
+	rc = add_one(x, &spec, "--sink", e, nsqlite);
 	fc_sink_spec__free(&spec);
 	return rc;
 }
 
-static int add_config_sinks(struct fc_export *x, const struct fc_config *cfg)
+static int add_config_sinks(struct fc_export *x, const struct fc_config *cfg,
+			    const struct fc_cli_export *e, unsigned *nsqlite)
 {
 	unsigned i, n = fc_config__nsinks(cfg);
 
@@ -206,6 +242,10 @@ static int add_config_sinks(struct fc_export *x, const struct fc_config *cfg)
 
 		if (fc_config__sink_spec(cfg, i, &spec, err, sizeof(err))) {
 			fc_cli_error("%s", err);
+			return -1;
+		}
+		if (add_retain(&spec, e->retain, nsqlite)) {
+			fc_sink_spec__free(&spec);
 			return -1;
 		}
 		if (fc_export__add_sink(x, &spec, err, sizeof(err))) {
@@ -230,7 +270,7 @@ struct fc_export *fc_cli_export__open(struct fc_cli_export *e, unsigned producer
 	};
 	char spool[4096], type[32];
 	struct fc_export *x;
-	unsigned i;
+	unsigned i, nsqlite = 0;
 	int rc = 0;
 
 	if (e->spool_dir) {
@@ -245,9 +285,9 @@ struct fc_export *fc_cli_export__open(struct fc_cli_export *e, unsigned producer
 	}
 	if (e->nsinks) {
 		for (i = 0; i < e->nsinks && !rc; i++)
-			rc = add_text(x, e->sinks[i]);
+			rc = add_text(x, e->sinks[i], e, &nsqlite);
 	} else if (fc_config__nsinks(e->cfg)) {
-		rc = add_config_sinks(x, e->cfg);
+		rc = add_config_sinks(x, e->cfg, e, &nsqlite);
 	} else {
 		snprintf(type, sizeof(type), "%.*s", (int)strcspn(default_sink, ":"), default_sink);
 		if (!fc_sink_lookup(type)) {
@@ -255,8 +295,10 @@ struct fc_export *fc_cli_export__open(struct fc_cli_export *e, unsigned producer
 				    "to stdout", type);
 			default_sink = "json:-";
 		}
-		rc = add_text(x, default_sink);
+		rc = add_text(x, default_sink, e, &nsqlite);
 	}
+	if (!rc && e->retain && !nsqlite)
+		fc_cli_warn("--retain %s: no sqlite sink to apply it to", e->retain);
 	if (!rc && (rc = fc_export__start(x)))
 		fc_cli_error("cannot start the exporter: %s", strerror(-rc));
 	if (rc) {

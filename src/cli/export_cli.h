@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * export_cli.h - what `read` and `capture` share about export: the --sink,
- * --config, --metrics, --no-metrics, --spool-dir and --flush-timeout options,
+ * --config, --metrics, --no-metrics, --spool-dir, --flush-timeout and --retain
+ * options,
  * the config file's [read]/[capture] keys turned into options, building and
  * closing the exporter, its log callback (stderr), and the "sinks" member of
  * the --stats JSON.
@@ -21,7 +22,7 @@
 
 enum {
 	FC_CLI_OPT_SINK = 1024, FC_CLI_OPT_CONFIG, FC_CLI_OPT_METRICS, FC_CLI_OPT_NO_METRICS,
-	FC_CLI_OPT_SPOOL_DIR, FC_CLI_OPT_FLUSH_TIMEOUT,
+	FC_CLI_OPT_SPOOL_DIR, FC_CLI_OPT_FLUSH_TIMEOUT, FC_CLI_OPT_RETAIN,
 };
 
 #define FC_CLI_EXPORT_LONGOPTS                                                    \
@@ -30,7 +31,8 @@ enum {
 	{ "metrics", required_argument, NULL, FC_CLI_OPT_METRICS },               \
 	{ "no-metrics", no_argument, NULL, FC_CLI_OPT_NO_METRICS },               \
 	{ "spool-dir", required_argument, NULL, FC_CLI_OPT_SPOOL_DIR },           \
-	{ "flush-timeout", required_argument, NULL, FC_CLI_OPT_FLUSH_TIMEOUT }
+	{ "flush-timeout", required_argument, NULL, FC_CLI_OPT_FLUSH_TIMEOUT },    \
+	{ "retain", required_argument, NULL, FC_CLI_OPT_RETAIN }
 
 #define FC_CLI_EXPORT_USAGE                                                                    \
 	"      --sink SPEC           send records to a sink (repeatable): json:-, json:PATH,\n"  \
@@ -39,7 +41,9 @@ enum {
 	"      --metrics ADDR:PORT   serve Prometheus /metrics here\n"                            \
 	"      --no-metrics          no /metrics server\n"                                      \
 	"      --spool-dir DIR       where sinks spool records they cannot deliver yet\n"         \
-	"      --flush-timeout DUR   at exit, deliver for up to DUR, then spool (default 10s)\n"
+	"      --flush-timeout DUR   at exit, deliver for up to DUR, then spool (default 10s)\n" \
+	"      --retain DUR          sqlite sinks keep DUR of records (7d, 12h; = retain=DUR,\n" \
+	"                            which wins when a sink sets it)\n"
 
 struct fc_cli_export {
 	const char *sinks[FC_CLI_MAX_SINKS];
@@ -48,6 +52,7 @@ struct fc_cli_export {
 	bool no_metrics;
 	const char *spool_dir;
 	uint64_t flush_timeout_ns;
+	const char *retain;		/* --retain: retain= for sqlite sinks without one */
 	struct fc_config *cfg;		/* from --config, or NULL */
 	/* the argv built from the config file (owned) */
 	char **argv;

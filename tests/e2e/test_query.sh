@@ -79,6 +79,17 @@ grep -qE '^192\.0\.2\.10 +[0-9.]+ [kM]?B ' "$T/tcp_sf.table" || die "table row: 
 "$FLOWCUT" query --db "$T/tcp_sf.db" --host 198.51.100.20 --port 80 --proto tcp --format json | grep -q flow_id ||
 	die "filters found nothing"
 
+# --retain counts back from the newest record when that is older than now:
+# reading an old capture into a store with retention keeps it (reopening
+# runs retention at open), and --retain goes to sqlite sinks only
+"$FLOWCUT" read "$PCAPS/tcp_sf.pcap" -q --sink "sqlite:$T/ret.db" --retain 7d
+"$FLOWCUT" read "$PCAPS/tcp_sf.pcap" -q --sink "sqlite:$T/ret.db" --retain 7d
+[ "$("$FLOWCUT" query --db "$T/ret.db" --format json | wc -l)" -eq \
+	$((2 * $(wc -l <"$T/tcp_sf.ref.json"))) ] || die "--retain 7d deleted records of an old capture"
+printf '[read]\nretain = 7d\n' >"$T/ret.conf"
+"$FLOWCUT" read "$PCAPS/tcp_sf.pcap" -q --config "$T/ret.conf" --sink "sqlite:$T/ret2.db" ||
+	die "retain in [read] of the config file"
+
 expect_fail() {	# want_rc regex cmd...
 	local want=$1 re=$2 rc=0
 	shift 2
@@ -91,5 +102,9 @@ expect_fail 1 "no flow store at $T/nope.db \(start .flowcut capture., or pass --
 expect_fail 2 "--since: 'yesterday' is not a time" "$FLOWCUT" query --db "$T/tcp_sf.db" --since yesterday
 expect_fail 2 "--top: 'hosts' is not one of" "$FLOWCUT" query --db "$T/tcp_sf.db" --top hosts
 expect_fail 2 "'10.0.0.256' is not an IPv4 or IPv6 address" "$FLOWCUT" query --db "$T/tcp_sf.db" --src 10.0.0.256
+expect_fail 1 "retain=forever: not a duration" \
+	"$FLOWCUT" read "$PCAPS/tcp_sf.pcap" -q --sink "sqlite:$T/ret3.db" --retain forever
+expect_fail 1 "retain=bogus: not a duration" \
+	"$FLOWCUT" read "$PCAPS/tcp_sf.pcap" -q --sink "sqlite:$T/ret3.db?retain=bogus" --retain 7d
 expect_fail 2 "--proto: 'tpc' is not a protocol" "$FLOWCUT" query --db "$T/tcp_sf.db" --proto tpc
 exit 0
