@@ -440,12 +440,25 @@ static int scan_flows(struct fc_store *st, const char *cols, const char *extra, 
 			return e;
 		}
 	}
-	filter_sql(c, filt, sizeof(filt));
-	/* "id > :mark" reads the newest rows by rowid: keep end_ns off the index */
-	snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE %s >= :lo AND %s < :hi%s%s%s %s",
-		 cols, extra && strstr(extra, ">") ? "+end_ns" : "end_ns",
-		 extra && strstr(extra, ">") ? "+end_ns" : "end_ns",
-		 per_seg ? " AND seg = :seg" : "", filt, extra ? extra : "", tail);
+	if (per_seg && c->has_host) {
+		/* Each side through its own index: with "src = :host OR dst =
+		 * :host" the planner reads the whole segment through (seg, dst). */
+		struct cfilter rest = *c;
+
+		rest.has_host = 0;
+		filter_sql(&rest, filt, sizeof(filt));
+		snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE end_ns >= :lo AND end_ns < :hi"
+			 " AND seg = :seg AND src = :host%s UNION ALL SELECT %s FROM flows WHERE"
+			 " end_ns >= :lo AND end_ns < :hi AND seg = :seg AND dst = :host"
+			 " AND src <> :host%s %s", cols, filt, cols, filt, tail);
+	} else {
+		filter_sql(c, filt, sizeof(filt));
+		/* "id > :mark" reads the newest rows by rowid: keep end_ns off the index */
+		snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE %s >= :lo AND %s < :hi%s%s%s %s",
+			 cols, extra && strstr(extra, ">") ? "+end_ns" : "end_ns",
+			 extra && strstr(extra, ">") ? "+end_ns" : "end_ns",
+			 per_seg ? " AND seg = :seg" : "", filt, extra ? extra : "", tail);
+	}
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		free(segs);
