@@ -23,7 +23,9 @@
 #     namespace, itself checked complete).
 # Everything lives in two network namespaces removed on exit.
 # usage: bench/bypass.sh [REPEAT [RUNS]]
-#   env: MODES="off socket xdp" CONNS=3 MB=300 SPAN_QUEUES=2 SKIP_PROG=1
+#   env: MODES="off socket xdp idle" CONNS=3 MB=300 SPAN_QUEUES=2 SKIP_PROG=1
+#        PERF_OUT=/tmp/p (perf record -g of the monitor during the traffic, to /tmp/p.MODE)
+#        idle: the monitor (--bypass xdp) with no traffic for IDLE_S=7 s
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -78,9 +80,11 @@ wait_for "$T/sink.out" ready
 tx_drops() { ip -n "$1" -s link show "$2" | awk '/TX: /{getline; print $4; exit}'; }
 span_drops() { tx_drops "$NS_C" "$SP_A"; }
 link_drops() { tx_drops "$NS_S" "$IF_S"; }
+# On-CPU time of all the process's threads in ns (schedstat; /proc/PID/stat ticks are 10 ms).
+sched_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
 
 run_mode() {	# MODE
-	local mode=$1 d0 d1 l0 l1 pid tpid ticks cpu hz
+	local mode=$1 d0 d1 l0 l1 pid tpid ticks cpu hz sched0 oncpu
 	rm -f "$T/rec.json" "$T/stats.json" "$T/truth.pcap"
 	ip netns exec "$NS_S" tcpdump -Z root -U --immediate-mode -B 262144 -s 96 -n -i "$IF_S" \
 		-w "$T/truth.pcap" tcp or udp 2>"$T/truth.err" &
@@ -88,7 +92,7 @@ run_mode() {	# MODE
 	pids+=($tpid)
 	wait_for "$T/truth.err" "listening on"
 	ip netns exec "$NS_C" "$FLOWCUT" capture -i "$SP_B" -q --stats "$T/stats.json" -o "$T/rec.json" \
-		--no-metrics --bypass "$mode" --bypass-after-bytes 1M --bypass-pin-dir "" \
+		--no-metrics --bypass "${mode/idle/xdp}" --bypass-after-bytes 1M --bypass-pin-dir "" \
 		--bypass-control "" 2>"$T/fc.err" &
 	pid=$!
 	pids+=($pid)
@@ -99,23 +103,44 @@ run_mode() {	# MODE
 	hz=$(getconf CLK_TCK)
 	# from here on: loading and verifying the programs is startup, not traffic
 	ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	sched0=$(sched_ns "$pid")
+	if [ "$mode" = idle ]; then	# no traffic: what the monitor costs by itself
+		sleep "${IDLE_S:-7}"
+		sleep 1
+		echo "idle    cpu_s=$(echo "scale=2; ($(awk '{print $14 + $15}' "/proc/$pid/stat") - $ticks) / $(getconf CLK_TCK)" | bc)" \
+			"on_cpu_s=$(echo "scale=3; ($(sched_ns "$pid") - $sched0) / 1000000000" | bc) over $((${IDLE_S:-7} + 1)) s"
+		kill -TERM "$pid" "$tpid"
+		wait "$pid" "$tpid" 2>/dev/null || true
+		return
+	fi
+	local ppid=
+	if [ -n "${PERF_OUT:-}" ]; then	# profile the monitor while the traffic runs
+		perf record -q -g -p "$pid" -o "$PERF_OUT.$mode" 2>/dev/null &
+		ppid=$!
+	fi
 	# 90 % of the bytes in CONNS elephants, 10 % in 2000 UDP mice
 	ip netns exec "$NS_S" "$GEN" send 10.202.0.1 7001 7000 "$CONNS" "$((MB * 1000000 / CONNS))" 2000 \
 		"$((MB * 1000000 / 9 / 1000))" 1000 >"$T/gen.out"
 	grep '^send:' "$T/gen.out" | sed 's/^/  /' >&2
+	if [ -n "$ppid" ]; then
+		kill -INT "$ppid"
+		wait "$ppid" 2>/dev/null || true
+	fi
 	sleep 1
 	ticks=$(( $(awk '{print $14 + $15}' "/proc/$pid/stat") - ticks ))
 	cpu=$(echo "scale=2; $ticks / $hz" | bc)
+	oncpu=$(echo "scale=3; ($(sched_ns "$pid") - $sched0) / 1000000000" | bc)
 	d1=$(span_drops)
 	l1=$(link_drops)
 	kill -TERM "$pid"
 	wait "$pid" || true
+	grep -iE 'warn|error|drop' "$T/fc.err" | head -3 | sed 's/^/  flowcut: /' >&2 || true
 	kill -TERM "$tpid"
 	wait "$tpid" 2>/dev/null || true
-	python3 - "$mode" "$cpu" "$((d1 - d0))" "$((l1 - l0))" "$T/stats.json" "$T/rec.json" "$T/truth.pcap" \
+	python3 - "$mode" "$cpu" "$oncpu" "$((d1 - d0))" "$((l1 - l0))" "$T/stats.json" "$T/rec.json" "$T/truth.pcap" \
 		"$T/truth.err" <<'PY'
 import json, re, struct, sys
-mode, cpu, tapdrops, linkdrops, st, recs, pcap, terr = sys.argv[1:]
+mode, cpu, oncpu, tapdrops, linkdrops, st, recs, pcap, terr = sys.argv[1:]
 st = json.load(open(st))
 truth = {}	# (proto, lower endpoint, higher endpoint) -> [packets, IP bytes]
 with open(pcap, "rb") as f:
@@ -154,7 +179,7 @@ gb = sum(v[1] for v in got.values())
 comp = open(terr).read()
 m = re.search(r"(\d+) packets captured.*?(\d+) packets received by filter.*?(\d+) packets dropped by kernel", comp, re.S)
 complete = bool(m) and m.group(1) == m.group(2) and m.group(3) == "0"
-print(f"{mode:7s} cpu_s={cpu:>6s} packets_read={st['packets_read']:>8d} kernel_drops={st['kernel_drops']:>6d} "
+print(f"{mode:7s} cpu_s={cpu:>6s} on_cpu_s={oncpu:>6s} packets_read={st['packets_read']:>8d} kernel_drops={st['kernel_drops']:>6d} "
       f"tap_drops={tapdrops:>6s} link_drops={linkdrops:>5s} flows_exact={exact}/{len(truth)} "
       f"elephants_exact={el_exact}/{len(el)} bytes={gb}/{tb} truth_complete={'yes' if complete else 'NO'}")
 PY
