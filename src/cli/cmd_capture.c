@@ -146,7 +146,7 @@ static void cap_usage(FILE *out)
 	      "      --promisc             put the interface in promiscuous mode\n"
 	      "      --block-size BYTES    ring block size, power of two (default 1M)\n"
 	      "      --blocks N            ring blocks per worker (default 64)\n"
-	      "      --block-timeout DUR   hand over a part-filled block after DUR (default 10ms)\n"
+	      "      --block-timeout DUR   hand over a part-filled block after DUR (default 50ms)\n"
 	      "      --idle-timeout DUR    idle timeout for every protocol (0 = off)\n"
 	      "      --tcp-idle-timeout DUR   (default 300s)\n"
 	      "      --udp-idle-timeout DUR   (default 60s)\n"
