@@ -80,15 +80,18 @@ for l in open(sys.argv[1]):
     if r["proto"] == 17 and r["sport"] in (41001, 41002, 41003):
         assert r["sport"] not in recs, f"two records for {r['sport']}"
         recs[r["sport"]] = r
-# (datagrams each way, end reason); 41003 was taken back by del, so it lives on
-want = {41001: (30, "idle"), 41002: (12, "idle"), 41003: (14, "shutdown")}
+# (datagrams each way, end reasons allowed). 41003 was taken back by del and
+# lives on in userspace: it goes idle (3 s) while the test waits for the
+# kernel entries of the other two to be collected, so it may end by idle
+# timeout or at shutdown, whichever comes first; its counts must be exact.
+want = {41001: (30, ("idle",)), 41002: (12, ("idle",)), 41003: (14, ("shutdown", "idle"))}
 for sp, (n, why) in want.items():
     r = recs.get(sp)
     assert r, f"no record for {sp}"
     assert r["pkts"] == n and r["rpkts"] == n, f"{sp}: {r['pkts']}/{r['rpkts']} packets, want {n}/{n}: {r}"
     assert r["bytes"] == n * 128 and r["rbytes"] == n * 128, r
     assert r.get("bypass"), f"{sp}: no bypass object: {r}"
-    assert r["end_reason"] == why, r
+    assert r["end_reason"] in why, r
 b = recs[41002]["bypass"]
 assert b["pkts"] == 12 and b["rpkts"] == 12, f"manual add: kernel share {b}"
 st = json.load(open(sys.argv[2]))

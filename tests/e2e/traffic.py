@@ -147,6 +147,9 @@ def tcp_client(addr, port, mode, nbytes):
 
 
 def udp_many(addr, port, n):
+    # Every socket stays open until the end: a closed socket's port may be
+    # handed out again at once, which would merge two exchanges into one flow.
+    socks = []
     for _ in range(int(n)):
         s = socket.socket(family_of(addr), socket.SOCK_DGRAM)
         s.settimeout(3)
@@ -154,6 +157,10 @@ def udp_many(addr, port, n):
         s.send(b"m" * 64)
         if len(s.recv(65535)) != 64:
             raise SystemExit("udp-many: bad echo")
+        socks.append(s)
+    if len({s.getsockname()[1] for s in socks}) != len(socks):
+        raise SystemExit("udp-many: source ports repeat")
+    for s in socks:
         s.close()
     print(json.dumps({"flows": int(n)}), flush=True)
 
