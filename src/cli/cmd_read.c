@@ -239,7 +239,7 @@ static int write_stats(const struct read_opts *o, struct fc_engine *eng, struct 
 static enum fc_src_status pump(struct fc_pcap_src *src, struct fc_engine *eng, bool quiet,
 			       struct fc_metrics *m, bool reader_thread)
 {
-	struct fc_src_thread *t = reader_thread ? fc_src_thread__start(src, 16 << 20) : NULL;
+	struct fc_src_thread *t = reader_thread ? fc_src_thread__start(src, 4 << 20) : NULL;
 	struct fc_progress prog;
 	enum fc_src_status st;
 	struct fc_frame f;

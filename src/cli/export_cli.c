@@ -273,6 +273,12 @@ struct fc_export *fc_cli_export__open(struct fc_cli_export *e, unsigned producer
 	unsigned i, nsqlite = 0;
 	int rc = 0;
 
+	if (lossless) {
+		/* A file waits for its sinks instead of dropping, so short queues
+		 * lose nothing and keep memory proportional to flows, not buffers. */
+		o.ring_size = 1024;
+		o.queue_max = 8192;
+	}
 	if (e->spool_dir) {
 		o.spool_dir = e->spool_dir;
 	} else if (fc_export_default_spool_dir(spool, sizeof(spool)) == 0) {
