@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "flow_opts.h"
 #include "export_cli.h"
 #include "flowcut/engine.h"
 #include "flowcut/metrics.h"
@@ -38,8 +39,7 @@ struct read_opts {
 };
 
 enum {
-	OPT_STATS = 256, OPT_IDLE, OPT_IDLE_TCP, OPT_IDLE_UDP, OPT_IDLE_OTHER, OPT_ACTIVE,
-	OPT_CLOSE, OPT_MAX_FLOWS, OPT_NO_VLAN, OPT_FRAG_TIMEOUT, OPT_MAX_FRAGS, OPT_NO_READER,
+	OPT_STATS = 256, OPT_NO_READER,
 };
 
 static const struct option read_longopts[] = {
@@ -47,16 +47,7 @@ static const struct option read_longopts[] = {
 	{ "filter", required_argument, NULL, 'f' },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-	{ "tcp-idle-timeout", required_argument, NULL, OPT_IDLE_TCP },
-	{ "udp-idle-timeout", required_argument, NULL, OPT_IDLE_UDP },
-	{ "other-idle-timeout", required_argument, NULL, OPT_IDLE_OTHER },
-	{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
-	{ "tcp-close-grace", required_argument, NULL, OPT_CLOSE },
-	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-	{ "no-vlan-key", no_argument, NULL, OPT_NO_VLAN },
-	{ "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
-	{ "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
+	FC_CLI_FLOW_LONGOPTS,
 	{ "no-reader-thread", no_argument, NULL, OPT_NO_READER },
 	FC_CLI_EXPORT_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
@@ -87,57 +78,6 @@ static void read_usage(FILE *out)
 	      out);
 }
 
-static int parse_num_opt(int c, const char *arg, struct read_opts *o)
-{
-	struct fc_flowtab_opts *fo = &o->eng.flow;
-	uint64_t v;
-
-	switch (c) {
-	case OPT_IDLE:
-		if (fc_cli_parse_duration("--idle-timeout", arg, &v))
-			return -1;
-		fo->idle_tcp_ns = fo->idle_udp_ns = fo->idle_other_ns = v;
-		return 0;
-	case OPT_IDLE_TCP:
-		return fc_cli_parse_duration("--tcp-idle-timeout", arg, &fo->idle_tcp_ns);
-	case OPT_IDLE_UDP:
-		return fc_cli_parse_duration("--udp-idle-timeout", arg, &fo->idle_udp_ns);
-	case OPT_IDLE_OTHER:
-		return fc_cli_parse_duration("--other-idle-timeout", arg, &fo->idle_other_ns);
-	case OPT_ACTIVE:
-		return fc_cli_parse_duration("--active-timeout", arg, &fo->active_ns);
-	case OPT_CLOSE:
-		return fc_cli_parse_duration("--tcp-close-grace", arg, &fo->tcp_close_ns);
-	case OPT_FRAG_TIMEOUT:
-		if (fc_cli_parse_duration("--frag-timeout", arg, &o->eng.frag_timeout_ns))
-			return -1;
-		if (!o->eng.frag_timeout_ns) {
-			fc_cli_error("--frag-timeout: must be more than 0");
-			return -1;
-		}
-		return 0;
-	case OPT_MAX_FLOWS:
-		if (fc_cli_parse_count("--max-flows", arg, &v))
-			return -1;
-		if (v < 1 || v > (1u << 30)) {
-			fc_cli_error("--max-flows: %s is out of range (1 .. 1073741824)", arg);
-			return -1;
-		}
-		fo->max_flows = (uint32_t)v;
-		return 0;
-	case OPT_MAX_FRAGS:
-		if (fc_cli_parse_count("--max-frags", arg, &v))
-			return -1;
-		if (v < 1 || v > (1u << 24)) {
-			fc_cli_error("--max-frags: %s is out of range (1 .. 16777216)", arg);
-			return -1;
-		}
-		o->eng.frag_max = (uint32_t)v;
-		return 0;
-	}
-	return -1;
-}
-
 /* Returns 0, -1 on a usage error, or 1 when --help was printed. */
 static int parse_read_args(int argc, char **argv, struct read_opts *o)
 {
@@ -153,6 +93,8 @@ static int parse_read_args(int argc, char **argv, struct read_opts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:f:qh", read_longopts, NULL)) != -1) {
 		rc = fc_cli_export__opt(&o->ex, c, optarg);
+		if (!rc)
+			rc = fc_cli_flow_opt(c, optarg, &o->eng);
 		if (rc < 0)
 			return -1;
 		if (rc)
@@ -162,13 +104,9 @@ static int parse_read_args(int argc, char **argv, struct read_opts *o)
 		case 'f': o->filter = optarg; break;
 		case 'q': o->quiet = true; break;
 		case OPT_STATS: o->stats = optarg; break;
-		case OPT_NO_VLAN: o->eng.flow.no_vlan_key = true; break;
 		case OPT_NO_READER: o->no_reader_thread = true; break;
 		case 'h': read_usage(stdout); return 1;
-		case '?': read_usage(stderr); return -1;
-		default:
-			if (parse_num_opt(c, optarg, o))
-				return -1;
+		default: read_usage(stderr); return -1;
 		}
 	}
 	if (optind != argc - 1) {
