@@ -14,7 +14,7 @@ neighbour discovery and MLD come and go on their own schedule).
   check.py count   RECORDS N [KEY=VALUE...] N test records have these fields
   check.py stats   STATS KEY=VALUE...       --stats members (dotted paths) equal
   check.py workers RECORDS STATS            --workers 2 invariants
-  check.py pcapeq  A.pcap B.pcap            same frames (IP length, in order) in both
+  check.py pcapeq  A.pcap B.pcap            same frames (IP length), in order per direction
 Exit 0 when every assertion holds; otherwise one line per failure and exit 1.
 """
 import ipaddress
@@ -266,14 +266,24 @@ def ip_lengths(path):
 
 
 def cmd_pcapeq(a, b):
+    """Same frames, and in each direction (src, dst) in the same order. The
+    interleaving of the two directions may differ: a frame received on one
+    CPU and one sent on another at the same moment reach two packet sockets
+    in either order."""
     la, lb = ip_lengths(a), ip_lengths(b)
     if not la:
         fail(f"{a}: no IPv4 test packets")
     if len(la) != len(lb):
         fail(f"{a} has {len(la)} IPv4 test packets, {b} has {len(lb)}")
-    elif la != lb:
-        diff = next(i for i in range(len(la)) if la[i] != lb[i])
-        fail(f"packet {diff} differs: {la[diff]} vs {lb[diff]}")
+        return
+    for d in sorted({(x[0], x[1]) for x in la + lb}):
+        da = [x for x in la if (x[0], x[1]) == d]
+        db = [x for x in lb if (x[0], x[1]) == d]
+        if da != db:
+            diff = next((i for i in range(min(len(da), len(db))) if da[i] != db[i]),
+                        min(len(da), len(db)))
+            fail(f"{d[0]} -> {d[1]}: packet {diff} of that direction differs "
+                 f"({len(da)} vs {len(db)} packets)")
 
 
 CMDS = {"match": cmd_match, "expect": cmd_expect, "count": cmd_count, "stats": cmd_stats,

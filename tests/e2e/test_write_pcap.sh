@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # -w: the file flowcut writes holds the same frames as tcpdump's capture on
 # the same interface at the same time (same count, same IP length and frame
-# length, same order), and both tcpdump and tshark read it.
+# length, same order in each direction), and both tcpdump and tshark read it.
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 start_servers
