@@ -13,33 +13,6 @@
 #include "capture_bypass.h"
 #include "cli.h"
 
-static int parse_size(const char *opt, const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mul = 1;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s == '-' || end == s || errno)
-		goto bad;
-	if (!strcasecmp(end, "k"))
-		mul = 1024;
-	else if (!strcasecmp(end, "m"))
-		mul = 1024 * 1024;
-	else if (!strcasecmp(end, "g"))
-		mul = 1024ull * 1024 * 1024;
-	else if (*end)
-		goto bad;
-	if (v > UINT64_MAX / mul)
-		goto bad;
-	*out = v * mul;
-	return 0;
-bad:
-	fc_cli_error("%s: '%s' is not a size (examples: 65536, 256k, 1M)", opt, s);
-	return -1;
-}
-
 int cap_bypass_parse_opt(struct cap_bypass *bp, int c, const char *arg)
 {
 	uint64_t v;
@@ -59,7 +32,7 @@ int cap_bypass_parse_opt(struct cap_bypass *bp, int c, const char *arg)
 		return 0;
 	case CAP_OPT_BP_BYTES:
 		bp->have_policy = true;
-		return parse_size("--bypass-after-bytes", arg, &bp->pol.after_bytes);
+		return fc_cli_parse_size("--bypass-after-bytes", arg, UINT64_MAX, &bp->pol.after_bytes);
 	case CAP_OPT_BP_PKTS:
 		bp->have_policy = true;
 		return fc_cli_parse_count("--bypass-after-pkts", arg, &bp->pol.after_pkts);

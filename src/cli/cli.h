@@ -24,6 +24,8 @@ extern const char fc_cli_gitrev[];
 
 /* "90", "1.5s", "500ms", "5m", "2h", "1d" -> ns. Returns 0 or -1 (message printed). */
 int fc_cli_parse_duration(const char *opt, const char *s, uint64_t *ns);
+/* "65536", "64k", "1M", "2G" (powers of 1024 for sizes), at most max. Returns 0 or -1. */
+int fc_cli_parse_size(const char *opt, const char *s, uint64_t max, uint64_t *out);
 /* "1000", "64k", "1M", "2G" (powers of 1000 for counts). Returns 0 or -1. */
 int fc_cli_parse_count(const char *opt, const char *s, uint64_t *v);
 

@@ -154,34 +154,6 @@ static void cap_usage(FILE *out)
 	      out);
 }
 
-/* "65536", "64k", "1M" (powers of 1024) -> bytes. Returns 0 or -1 (printed). */
-static int parse_bytes(const char *opt, const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mul = 1;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s == '-' || end == s || errno)
-		goto bad;
-	if (!strcasecmp(end, "k"))
-		mul = 1024;
-	else if (!strcasecmp(end, "m"))
-		mul = 1024 * 1024;
-	else if (!strcasecmp(end, "g"))
-		mul = 1024 * 1024 * 1024;
-	else if (*end)
-		goto bad;
-	if (v > UINT32_MAX / mul)
-		goto bad;
-	*out = v * mul;
-	return 0;
-bad:
-	fc_cli_error("%s: '%s' is not a size (examples: 65536, 256k, 1M)", opt, s);
-	return -1;
-}
-
 static int parse_ring_opt(int c, const char *arg, struct cap_opts *o)
 {
 	uint64_t v;
@@ -205,7 +177,7 @@ static int parse_ring_opt(int c, const char *arg, struct cap_opts *o)
 		}
 		return 0;
 	case OPT_BLOCK_SIZE:
-		if (parse_bytes("--block-size", arg, &v))
+		if (fc_cli_parse_size("--block-size", arg, UINT32_MAX, &v))
 			return -1;
 		if (v < 4096 || v & (v - 1)) {
 			fc_cli_error("--block-size: %s must be a power of two, at least 4k", arg);

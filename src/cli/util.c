@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli.h"
@@ -99,5 +100,32 @@ int fc_cli_parse_count(const char *opt, const char *s, uint64_t *out)
 	return 0;
 bad:
 	fc_cli_error("%s: '%s' is not a count (examples: 1000, 64k, 1M)", opt, s);
+	return -1;
+}
+
+int fc_cli_parse_size(const char *opt, const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s == '-' || end == s || errno)
+		goto bad;
+	if (!strcasecmp(end, "k"))
+		mul = 1024;
+	else if (!strcasecmp(end, "m"))
+		mul = 1024 * 1024;
+	else if (!strcasecmp(end, "g"))
+		mul = 1024ull * 1024 * 1024;
+	else if (*end)
+		goto bad;
+	if (v > max / mul)
+		goto bad;
+	*out = v * mul;
+	return 0;
+bad:
+	fc_cli_error("%s: '%s' is not a size (examples: 65536, 256k, 1M)", opt, s);
 	return -1;
 }

@@ -297,7 +297,7 @@ int fc_bypass__del(struct fc_bypass *b, const struct fc_flow_rec *rec, struct fc
 	(void)bpf_map_lookup_elem(b->meta_fd[fam], &key, &m);
 	err = read_entry(b, fam, &key, true, &s);
 	if (err)
-		return err == -ENOENT ? err : err;
+		return err;
 	(void)bpf_map_delete_elem(b->meta_fd[fam], &key);
 	if (e) {
 		memset(e, 0, sizeof(*e));
