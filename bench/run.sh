@@ -8,6 +8,8 @@
 # reproducible byte for byte, so they are not committed), and timing, on each
 # capture and with the page cache warm:
 #   floor      bare libpcap read loop (bench/floor.c), the I/O floor
+#   floor-64k  the same loop with the 64 KiB stdio buffer flowcut gives libpcap
+#              (x_floor is always against "floor", the loop as libpcap ships)
 #   flowcut    build/flowcut read FILE --quiet -o /dev/null --stats JSON
 #   flowcut-1t the same with --no-reader-thread (decode, flows and file I/O on one thread)
 #   softflowd  softflowd -r FILE (no -n: it builds export packets, sends none)
@@ -38,7 +40,7 @@ RUNS=3
 QUICK=0
 REGEN=0
 ONLY=""
-TOOLS="floor flowcut flowcut-1t softflowd nfpcapd argus"
+TOOLS="floor floor-64k flowcut flowcut-1t softflowd nfpcapd argus"
 
 usage() {
 	sed -n '/^# usage:/s/^# //p' "$0"
@@ -141,6 +143,7 @@ tool_cmd() {
 	local tool=$1 file=$2
 	case "$tool" in
 	floor) CMD=("$BIN/floor" "$file") ;;
+	floor-64k) CMD=("$BIN/floor" --buf64k "$file") ;;	# flowcut's stdio buffer size
 	flowcut)
 		[ -x "$FLOWCUT" ] || return 1
 		CMD=("$FLOWCUT" read "$file" --quiet -o /dev/null --stats "$TMP/flowcut.stats.json")
@@ -261,8 +264,8 @@ for cap in $CAPTURES; do
 		awk -v t="$tool" -v w="$best_wall" -v c="$best_cpu" -v r="$best_rss" \
 			-v b="${BASE_RSS[$tool]:-}" -v p="$packets" -v f="$tool_flows" -v fl="$floor_wall" '
 			BEGIN {
-				bpf = (b == "" || f == 0 || t == "floor") ? "-" : sprintf("%.0f", (r - b) * 1024 / f)
-				xf = (fl == "" || fl == 0) ? "n/a" : sprintf("%.1f", w / fl)
+				bpf = (b == "" || f == 0 || t ~ /^floor/) ? "-" : sprintf("%.0f", (r - b) * 1024 / f)
+				xf = (fl == "" || fl == 0) ? "n/a" : sprintf("%.2f", w / fl)
 				printf "%-10s %8.3f %8.2f %9.1f %9.1f %9.2f %9.1f %10s %8s\n",
 					t, w, c, w * 1e9 / p, c * 1e9 / p, p / w / 1e6, r / 1024, bpf, xf
 			}'

@@ -11,10 +11,15 @@
  * skip to the start of the buffer. Frames too large for a quarter of the ring
  * go through a separate buffer, handed over one at a time.
  *
- * The producer publishes head every few records; either side sleeps on a
- * condition variable only after a short spin finds nothing to do, and the
- * other side signals only when it sees the sleeper's flag, so the common path
- * is two atomic operations per frame and no system call.
+ * The producer publishes head every few records and the consumer releases
+ * tail every sixteenth of the ring (or before it waits); each side re-reads
+ * the other's index only when its cached copy says it must wait. Either side
+ * sleeps on a condition variable only after a short spin finds nothing to
+ * do, and the other side signals only when it sees the sleeper's flag. So
+ * the common path touches no shared cache line per frame and makes no
+ * system call: with a store and a load of the shared indices on every frame
+ * the two cores passed the lines back and forth and the hand-over cost more
+ * than the flow work it was meant to overlap (BENCHMARKS.md, "Offline read").
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +32,7 @@
 #define HDR_BYTES 32u
 #define PUBLISH_EVERY 8
 #define SPINS 64
+#define PREFETCH_AHEAD 2048u	/* bytes the producer claims ahead of its writes */
 
 /* One short busy-wait step: cheaper than a system call, kind to the sibling. */
 static inline void cpu_relax(void)
@@ -59,9 +65,13 @@ struct fc_src_thread {
 	pthread_t thread;
 
 	_Alignas(64) _Atomic uint64_t head;	/* producer: bytes published */
+	uint64_t tail_seen;			/* producer: tail when it last looked */
+	uint64_t pf_wr;				/* producer: prefetched for writing up to here */
 	_Alignas(64) _Atomic uint64_t tail;	/* consumer: bytes released */
 	uint64_t rd;				/* consumer: start of the frame handed out */
 	uint64_t rd_next;			/* consumer: its end */
+	uint64_t released;			/* consumer: bytes done with, >= tail */
+	uint64_t head_seen;			/* consumer: head when it last looked */
 	bool holding;				/* consumer holds [rd, rd_next) */
 
 	_Alignas(64) _Atomic int cons_waiting, prod_waiting;
@@ -91,12 +101,16 @@ static bool wait_room(struct fc_src_thread *t, uint64_t wr, uint64_t need, bool 
 {
 	int spins = 0;
 
+	if (t->cap - (wr - t->tail_seen) >= need && !(big && atomic_load(&t->big_busy)))
+		return true;	/* room by the last look: no need to touch tail's line */
 	for (;;) {
 		if (spins == 0 && (t->cap - (wr - atomic_load(&t->tail)) < need ||
 				   (big && atomic_load(&t->big_busy))))
 			publish(t, wr);	/* the reader must see what fills the ring */
-		uint64_t used = wr - atomic_load_explicit(&t->tail, memory_order_acquire);
+		uint64_t used;
 
+		t->tail_seen = atomic_load_explicit(&t->tail, memory_order_acquire);
+		used = wr - t->tail_seen;
 		if (atomic_load(&t->stop))
 			return false;
 		if (t->cap - used >= need && !(big && atomic_load(&t->big_busy)))
@@ -134,6 +148,10 @@ static uint64_t put_frame(struct fc_src_thread *t, uint64_t wr, const struct fc_
 		skip = t->cap - off;	/* no room before the end: wrap */
 	if (!wait_room(t, wr, skip + size, big))
 		return 0;
+	/* Claim the lines a few records ahead for writing: the consumer read
+	 * them last, and waiting for each line's ownership stalled the copy. */
+	for (; t->pf_wr < wr + skip + size + PREFETCH_AHEAD; t->pf_wr += 64)
+		__builtin_prefetch(t->ring + (t->pf_wr & t->mask), 1);
 	if (skip) {
 		uint32_t zero = 0;
 
@@ -198,14 +216,25 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-/* Consumer: release the frame handed out last time. */
+/* Consumer: hand every released byte back to the producer now. */
+static void flush_tail(struct fc_src_thread *t)
+{
+	if (atomic_load_explicit(&t->tail, memory_order_relaxed) == t->released)
+		return;
+	atomic_store_explicit(&t->tail, t->released, memory_order_release);
+	wake(t, &t->prod_waiting, &t->cv_prod);
+}
+
+/* Consumer: release the frame handed out last time (to the producer once a
+ * sixteenth of the ring is released, or before the consumer waits). */
 static void release(struct fc_src_thread *t)
 {
 	if (!t->holding)
 		return;
 	t->holding = false;
-	atomic_store_explicit(&t->tail, t->rd_next, memory_order_release);
-	wake(t, &t->prod_waiting, &t->cv_prod);
+	t->released = t->rd_next;
+	if (t->released - atomic_load_explicit(&t->tail, memory_order_relaxed) >= t->cap / 16)
+		flush_tail(t);
 }
 
 /* Consumer: wait for data past rd; false when the producer is done and none is left. */
@@ -213,9 +242,13 @@ static bool wait_data(struct fc_src_thread *t)
 {
 	int spins = 0;
 
+	if (t->head_seen != t->rd)
+		return true;	/* published frames not read yet: no need to look at head */
 	for (;;) {
-		if (atomic_load_explicit(&t->head, memory_order_acquire) != t->rd)
+		t->head_seen = atomic_load_explicit(&t->head, memory_order_acquire);
+		if (t->head_seen != t->rd)
 			return true;
+		flush_tail(t);	/* the producer may be waiting for room */
 		if (atomic_load(&t->done))
 			return atomic_load(&t->head) != t->rd;
 		if (spins++ < SPINS) {
@@ -239,10 +272,13 @@ enum fc_src_status fc_src_thread__next(struct fc_src_thread *t, struct fc_frame 
 		uint64_t off = t->rd & t->mask;
 
 		memcpy(&h, t->ring + off, sizeof(h));
-		if (h.flags & F_BIG)
-			atomic_store(&t->big_busy, 0);
 		t->rd = t->rd_next;
 		release(t);
+		if (h.flags & F_BIG) {
+			atomic_store(&t->big_busy, 0);
+			flush_tail(t);
+			wake(t, &t->prod_waiting, &t->cv_prod);
+		}
 	}
 	for (;;) {
 		uint64_t off;
@@ -264,6 +300,15 @@ enum fc_src_status fc_src_thread__next(struct fc_src_thread *t, struct fc_frame 
 		*filtered = h.flags & F_FILTERED;
 		t->rd_next = t->rd + h.size;
 		t->holding = true;
+		/* The producer wrote the next record on the other core: start
+		 * moving its header and first bytes here while this one is
+		 * decoded (the load of the header was the consumer's main stall). */
+		if (t->rd_next != t->head_seen) {
+			const uint8_t *nx = t->ring + (t->rd_next & t->mask);
+
+			__builtin_prefetch(nx);
+			__builtin_prefetch(nx + 64);
+		}
 		return FC_SRC_FRAME;
 	}
 }
