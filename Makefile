@@ -15,7 +15,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wformat=2 -Wvla
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/lib -Ibpf -Ibuild $(PCAP_CFLAGS) $(WARN) \
 
-OPT_CFLAGS := -O2 -g -fno-strict-aliasing
+OPT_CFLAGS := -O2 -g -fno-strict-aliasing -flto=auto
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 LDLIBS := $(BPF_LIBS) $(PCAP_LIBS) -lsqlite3 -linih -lm -lpthread
@@ -82,7 +82,7 @@ $(SAN_DIR)/obj/%.o: %.c $(HDRS)
 	@$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -c $< -o $@
 
 $(OPT_LIB): $(call opt_obj,$(LIB_SRCS))
-	@rm -f $@; ar rcs $@ $^
+	@rm -f $@; gcc-ar rcs $@ $^
 $(SAN_LIB): $(call san_obj,$(LIB_SRCS))
 	@rm -f $@; ar rcs $@ $^
 

@@ -28,6 +28,8 @@
 # usage: bench/live.sh [--loops N] [--rate PPS] [--gen live_send|tcpreplay]
 #                      [--pcap FILE] [--tools "flowcut-1 ..."]
 #        (default: 10 loops of the 200k capture, flat out, every tool)
+#        env: PERF_OUT=/tmp/p  perf record -g of each tool while the frames arrive,
+#             to /tmp/p.TOOL (the tool's CPU figure then includes perf's overhead)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -144,9 +146,19 @@ run_tool() { # name
 	esac
 	sleep 0.3	# startup work that runs after the ready line (threads, first poll)
 	cpu0=$(cpu_s "$pid")
+	local perf_pid=""
+	if [ -n "${PERF_OUT:-}" ]; then	# profile the tool while the frames arrive
+		perf record -q -g -o "$PERF_OUT.$name" -p "$pid" 2>/dev/null &
+		perf_pid=$!
+		sleep 0.2
+	fi
 	read -r sent pps < <(replay)
 	sleep 0.5	# let the tool empty its ring before the counters are read
 	cpu=$(awk -v a="$cpu0" -v b="$(cpu_s "$pid")" 'BEGIN { printf "%.2f", b - a }')
+	if [ -n "$perf_pid" ]; then
+		kill -INT "$perf_pid" 2>/dev/null
+		wait "$perf_pid" 2>/dev/null
+	fi
 	if [ "$name" = softflowd ]; then
 		ip netns exec "$NS_RX" softflowctl -c "$TMP/sf.ctl" statistics >"$TMP/tool.sfstat" 2>&1
 		# all frames, like the others (softflowd ignores VLAN frames as non-IP by default)

@@ -70,6 +70,7 @@ struct fc_flowtab_opts {
 	uint64_t tcp_close_ns;		/* grace after FIN both ways / RST; 0 = end at once */
 	bool no_vlan_key;		/* ignore VLAN ids when matching flows */
 	bool fixed_seed;		/* use seed[] instead of a random one (tests) */
+	bool defer_community_id;	/* leave community_id empty: the exporter fills it */
 	uint8_t seed[16];
 	uint64_t flow_id_base;		/* first flow_id is flow_id_base + 1 */
 	fc_emit_fn emit;		/* required; called for every finished record */
@@ -191,5 +192,8 @@ size_t fc_flowtab__bytes_per_flow(const struct fc_flowtab *ft);
  */
 void fc_community_id(int family, uint8_t proto, const struct fc_addr *src, const struct fc_addr *dst,
 		     uint16_t sport, uint16_t dport, char out[FC_COMMUNITY_ID_LEN]);
+
+/* Fill r->community_id from r's identity if it is empty (deferred by the table). */
+void fc_flow_rec__fill_community_id(struct fc_flow_rec *r);
 
 #endif

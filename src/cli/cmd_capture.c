@@ -442,6 +442,7 @@ static int open_workers(struct capture *cap)
 		struct fc_engine_opts eo = o->eng;
 
 		eo.flow.emit = fc_export__emit_cb;
+		eo.flow.defer_community_id = true;	/* the exporter thread computes it */
 		eo.flow.emit_ctx = fc_export__producer(cap->x, i);
 		eo.flow.flow_id_base = (uint64_t)i << FLOW_ID_SHIFT;
 		if (cap_bypass_worker(&cap->o.bp, o->ifname, o->eng.flow.no_vlan_key, &w->bpw, w->afp, i,

@@ -251,6 +251,7 @@ int fc_cmd_read(int argc, char **argv)
 		}
 	}
 	o.eng.flow.emit = fc_export__emit_cb;
+	o.eng.flow.defer_community_id = true;	/* the exporter thread computes it */
 	o.eng.flow.emit_ctx = fc_export__producer(x, 0);
 	eng = fc_engine__new(&o.eng);
 	if (!eng) {

@@ -121,3 +121,9 @@ void fc_community_id(int family, uint8_t proto, const struct fc_addr *src, const
 	out[1] = ':';
 	base64(digest, sizeof(digest), out + 2);
 }
+
+void fc_flow_rec__fill_community_id(struct fc_flow_rec *r)
+{
+	if (r->community_id[0] == '\0')
+		fc_community_id(r->family, r->proto, &r->src, &r->dst, r->sport, r->dport, r->community_id);
+}

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "flowcut/export.h"
+#include "flowcut/flowtab.h"
 #include "spool.h"
 #include "spsc.h"
 #include "units.h"
@@ -554,6 +555,8 @@ static void *exporter_main(void *arg)
 			size_t n;
 
 			while ((n = fc_spsc__pop(&x->prod[i].ring, buf, FANOUT_CHUNK))) {
+				for (j = 0; j < n; j++)	/* deferred by the workers' tables */
+					fc_flow_rec__fill_community_id(&buf[j]);
 				for (j = 0; j < x->nsinks; j++)
 					offer(x->sinks[j], buf, n);
 				got += n;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "flowcut/export.h"
+#include "flowcut/flowtab.h"
 #include "spool.h"
 #include "spsc.h"
 #include "t.h"
@@ -32,6 +33,7 @@ struct fake {
 	size_t hint;			/* batch hint the sink states at open (0 = none) */
 	size_t largest;			/* largest batch offered to write() */
 	uint64_t ids[MAXREC];
+	char cids[8][FC_COMMUNITY_ID_LEN];	/* community_id of the first 8 records */
 	size_t n;
 	unsigned writes, flushes, reopens;
 };
@@ -72,8 +74,11 @@ static int fake_write(struct fc_sink *s, const struct fc_flow_rec *recs, size_t 
 	}
 	if (atomic_load(&f->partial) && n > (size_t)atomic_load(&f->partial))
 		n = (size_t)atomic_load(&f->partial);
-	for (i = 0; i < n && f->n < MAXREC; i++)
+	for (i = 0; i < n && f->n < MAXREC; i++) {
+		if (f->n < 8)
+			memcpy(f->cids[f->n], recs[i].community_id, FC_COMMUNITY_ID_LEN);
 		f->ids[f->n++] = recs[i].flow_id;
+	}
 	return (int)n;
 }
 
@@ -548,6 +553,42 @@ static void test_bad_options(void)
 	fc_export__free(x);
 }
 
+/* Tables that defer the Community ID leave it empty; the exporter fills it
+ * once for every sink, and leaves one that is set alone. */
+static void test_community_id_filled(void)
+{
+	const char *specs[] = { "fake:a", "fake:b" };
+	struct fc_flow_rec r[2];
+	char want[FC_COMMUNITY_ID_LEN];
+	struct fc_export_opts o;
+	struct fc_export *x;
+	unsigned i;
+
+	reset();
+	defaults(&o, tmpdir);
+	x = open_x(&o, specs, 2);
+	if (!x)
+		return;
+	mkrec(&r[0], 1);
+	r[0].proto = 6;
+	r[0].src.b[0] = 10, r[0].src.b[3] = 1;
+	r[0].dst.b[0] = 10, r[0].dst.b[3] = 2;
+	r[0].sport = 40000, r[0].dport = 443;
+	mkrec(&r[1], 2);
+	strcpy(r[1].community_id, "1:kept=");
+	fc_export__emit(x, 0, &r[0]);
+	fc_export__emit(x, 0, &r[1]);
+	CHECK(fc_export__close(x) == 0);
+	fc_export__free(x);
+	fc_community_id(4, 6, &r[0].src, &r[0].dst, 40000, 443, want);
+	CHECK(want[0] == '1');
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ_U(fakes[i].n, 2);
+		CHECK_STR(fakes[i].cids[0], want);
+		CHECK_STR(fakes[i].cids[1], "1:kept=");
+	}
+}
+
 static void test_reopen_reaches_sink(void)
 {
 	const char *specs[] = { "fake:b" };
@@ -588,6 +629,7 @@ int main(void)
 	RUN(test_spool_disk_full);
 	RUN(test_bad_options);
 	RUN(test_reopen_reaches_sink);
+	RUN(test_community_id_filled);
 	rm_rf(tmpdir);
 	return T_DONE();
 }

@@ -631,6 +631,114 @@ static void test_eviction_lru_exact(void)
 	sink_reset(&s);
 }
 
+/*
+ * Against a model of every flow's last-seen time, over 200k packets on
+ * skewed keys across the three classes: each eviction must take a flow with
+ * the smallest last-seen time of all, each expiry only flows idle past their
+ * class's timeout and leave none behind, and a flush emit every flow in
+ * last-seen order per class.
+ */
+#define LM_KEYS 600
+static uint64_t rnd(void);
+static struct lru_model {
+	uint64_t last[LM_KEYS];
+	bool live[LM_KEYS];
+	unsigned bad, evicted, idle;
+	uint64_t now, flushed_prev[3];
+} lm;
+
+static unsigned lm_key(const struct fc_flow_rec *r)
+{
+	return (unsigned)(r->sport - 1024);
+}
+
+static int lm_cls(unsigned k)
+{
+	return k % 3;	/* 0 udp, 1 tcp, 2 other (proto 50) */
+}
+
+static void lm_emit(void *ctx, const struct fc_flow_rec *r)
+{
+	unsigned k = lm_key(r), j;
+	uint64_t idle = lm_cls(k) == 0 ? SEC : 2 * SEC;
+
+	(void)ctx;
+	if (k >= LM_KEYS || !lm.live[k] || r->end_ns != lm.last[k]) {
+		lm.bad++;
+		return;
+	}
+	if (r->end_reason == FC_END_EVICTED) {
+		lm.evicted++;
+		for (j = 0; j < LM_KEYS; j++)
+			if (lm.live[j] && lm.last[j] < lm.last[k])
+				lm.bad++;	/* a flow seen longer ago was kept */
+	} else if (r->end_reason == FC_END_IDLE) {
+		lm.idle++;
+		if (lm.now - lm.last[k] < idle)
+			lm.bad++;	/* not idle yet */
+	} else if (r->end_reason == FC_END_EOF) {
+		if (r->end_ns < lm.flushed_prev[lm_cls(k)])
+			lm.bad++;	/* out of last-seen order within the class */
+		lm.flushed_prev[lm_cls(k)] = r->end_ns;
+	}
+	lm.live[k] = false;
+}
+
+static void test_lru_matches_model(void)
+{
+	static const uint8_t protos[3] = { 17, 6, 50 };
+	struct fc_flowtab_opts o;
+	struct fc_flowtab *ft;
+	uint64_t ts = T0;
+	unsigned k, j, n;
+
+	memset(&lm, 0, sizeof(lm));
+	defaults(&o);
+	o.max_flows = 150;
+	o.idle_udp_ns = SEC;
+	o.idle_tcp_ns = 2 * SEC;
+	o.idle_other_ns = 2 * SEC;
+	o.active_ns = 0;
+	o.emit = lm_emit;
+	o.emit_ctx = NULL;
+	ft = fc_flowtab__new(&o);
+	CHECK(ft != NULL);
+	if (!ft)
+		return;
+	for (n = 0; n < 200000; n++) {
+		uint64_t r = rnd();
+		/* a skewed key choice: some flows are touched often, most rarely */
+		struct fc_pkt p;
+
+		k = (unsigned)((r & 3) ? (r >> 8) % 40 : (r >> 8) % LM_KEYS);
+		p = pkt4(protos[lm_cls(k)], CLI, (uint16_t)(1024 + k), SRV, 9, 100);
+		if (lm_cls(k) == 1) {
+			p.flags |= FC_PKTF_TCP;
+			p.tcp_flags = ACK;
+		}
+		ts += (r >> 40) % 20000000;	/* 0-20 ms apart: every class expires now and then */
+		lm.now = ts;
+		feed(ft, p, ts);
+		lm.live[k] = true;
+		lm.last[k] = ts;
+		if (n % 500 == 0)
+			fc_flowtab__expire(ft, ts);
+	}
+	lm.now = ts + SEC + 1;	/* every UDP flow is idle now, the others only if old */
+	fc_flowtab__expire(ft, lm.now);
+	for (j = 0, k = 0; k < LM_KEYS; k++)
+		if (lm.live[k] && lm.now - lm.last[k] >= (lm_cls(k) == 0 ? SEC : 2 * SEC))
+			j++;	/* idle flows that expire() left behind */
+	CHECK_EQ_U(j, 0);
+	fc_flowtab__flush(ft, FC_END_EOF);
+	for (k = 0; k < LM_KEYS; k++)
+		CHECK(!lm.live[k]);
+	CHECK_EQ_U(lm.bad, 0);
+	CHECK(lm.evicted > 1000);
+	CHECK(lm.idle > 100);
+	fc_flowtab__free(ft);
+}
+
 static void test_flush_eof_and_identity(void)
 {
 	struct sink s = { 0 };
@@ -898,6 +1006,7 @@ int main(void)
 	RUN(test_tcp_close_immediate_and_rst);
 	RUN(test_tcp_port_reuse);
 	RUN(test_eviction_lru_exact);
+	RUN(test_lru_matches_model);
 	RUN(test_flush_eof_and_identity);
 	RUN(test_flush_keeps_close_reason);
 	RUN(test_stress_identity);
