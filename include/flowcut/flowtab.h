@@ -71,6 +71,7 @@ struct fc_flowtab_opts {
 	bool no_vlan_key;		/* ignore VLAN ids when matching flows */
 	bool fixed_seed;		/* use seed[] instead of a random one (tests) */
 	bool defer_community_id;	/* leave community_id empty: the exporter fills it */
+	bool siphash;			/* index hash: SipHash even where AES-NI is there */
 	uint8_t seed[16];
 	uint64_t flow_id_base;		/* first flow_id is flow_id_base + 1 */
 	fc_emit_fn emit;		/* required; called for every finished record */
