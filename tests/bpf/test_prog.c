@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "flowcut/bypass.h"
+#include "bypass_common.h"
 #include "frames.h"
 #include "../unit/t.h"
 
@@ -297,6 +298,95 @@ static void test_not_keyable(void)
 	CHECK_EQ_U(fc_bypass__add(B, &r, 1) == -EPROTONOSUPPORT, 1);
 }
 
+static int pf_count(const struct frame_spec *s, uint32_t *slot)
+{
+	struct fc_flow_rec r = rec_of(s);
+
+	return fc_bypass__prefilter(B, &r, slot);
+}
+
+static int gc_none(void *ctx, const struct fc_bypass_entry *e)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/*
+ * The miss prefilter counts entries per slot: two flows in one slot, one
+ * removed (delete, then GC) -> it misses, the other still hits; a second add
+ * of the same flow (EEXIST) counts once; flush brings the slot back.
+ */
+static void test_prefilter_shared_slot(void)
+{
+	struct frame_spec a = v4tcp(), b = v4tcp(), ra;
+	struct fc_bypass_gc_opts go = { .idle_tcp_ns = 1, .idle_udp_ns = 1, .owner = 2, .nowners = 2 };
+	uint16_t *seen = calloc(FC_BP_PF_SLOTS, sizeof(*seen));
+	struct fc_flow_rec r;
+	uint32_t sa = 0, sb = 1;
+	int port, gone = 0;
+
+	/* two flows (client ports) whose keys share a slot: the first pair found */
+	a.src = b.src = "10.9.0.2";
+	for (port = 1; seen && port < 65536; port++) {
+		b.sport = (uint16_t)port;
+		CHECK_EQ_U(pf_count(&b, &sb), 0);
+		if (seen[sb]) {
+			a.sport = seen[sb];
+			break;
+		}
+		seen[sb] = (uint16_t)port;
+	}
+	free(seen);
+	CHECK_EQ_U(pf_count(&a, &sa), 0);
+	CHECK_EQ_U(sb, sa);
+	CHECK(a.sport != b.sport);
+	CHECK_EQ_U(run(&a, 0), 0);
+	r = rec_of(&a);
+	CHECK_EQ_U(fc_bypass__add(B, &r, 2), 0);
+	CHECK_EQ_U(fc_bypass__add(B, &r, 2), (uint64_t)-EEXIST);
+	add(&b);
+	CHECK_EQ_U(pf_count(&a, &sa), 2);
+	ra = rev(a);
+	CHECK_EQ_U(run(&a, 0), 1);
+	CHECK_EQ_U(run(&ra, 0), 1);
+	CHECK_EQ_U(run(&b, 0), 1);
+	/* removed by del: a misses, b (same slot) still hits */
+	CHECK_EQ_U(fc_bypass__del(B, &r, NULL), 0);
+	CHECK_EQ_U(pf_count(&a, &sa), 1);
+	CHECK_EQ_U(run(&a, 0), 0);
+	CHECK_EQ_U(run(&b, 0), 1);
+	/* removed by GC (owner 2 only): the same */
+	CHECK_EQ_U(fc_bypass__add(B, &r, 2), 0);
+	CHECK_EQ_U(pf_count(&a, &sa), 2);
+	usleep(2000);
+	CHECK_EQ_U(fc_bypass__gc(B, &go, gc_none, &gone), 1);
+	CHECK_EQ_U(gone, 1);
+	CHECK_EQ_U(pf_count(&a, &sa), 1);
+	CHECK_EQ_U(run(&a, 0), 0);
+	CHECK_EQ_U(run(&ra, 0), 0);
+	CHECK_EQ_U(run(&b, 0), 1);
+	CHECK(fc_bypass__flush(B) >= 1);
+	CHECK_EQ_U(pf_count(&b, &sb), 0);
+	CHECK_EQ_U(run(&b, 0), 0);
+}
+
+/* IPv6 keys take the other filter: an add makes the slot non-zero, a del clears it. */
+static void test_prefilter_v6(void)
+{
+	struct frame_spec s = v6tcp();
+	struct fc_flow_rec r = rec_of(&s);
+	uint32_t slot;
+
+	s.sport = 41000, r = rec_of(&s);
+	CHECK_EQ_U(pf_count(&s, &slot), 0);
+	add(&s);
+	CHECK_EQ_U(pf_count(&s, &slot), 1);
+	CHECK_EQ_U(run(&s, 0), 1);
+	CHECK_EQ_U(fc_bypass__del(B, &r, NULL), 0);
+	CHECK_EQ_U(pf_count(&s, &slot), 0);
+	CHECK_EQ_U(run(&s, 0), 0);
+}
+
 int main(void)
 {
 	struct fc_bypass_opts o = { .mode = FC_BYPASS_SOCKET, .ifname = "lo", .pin_root = "",
@@ -324,6 +414,8 @@ int main(void)
 		RUN(test_block_list);
 		RUN(test_small_and_cut_frames);
 		RUN(test_not_keyable);
+		RUN(test_prefilter_shared_slot);
+		RUN(test_prefilter_v6);
 	}
 	fc_bypass__close(B);
 	return T_DONE();
