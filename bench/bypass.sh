@@ -13,9 +13,14 @@
 #     veth pair with SPAN_QUEUES queues, as on a tap). TSO/GSO/GRO are off,
 #     so packets are wire-sized. flowcut runs with --bypass off, socket and
 #     xdp (--bypass-after-bytes 1M); reported: the generator's rate, the
-#     monitor's CPU seconds (user + system of all its threads, /proc/PID/stat,
-#     from "capturing" to the end: loading and verifying the programs is
-#     startup), packets userspace read, kernel ring drops (kernel_drops),
+#     monitor's CPU from "capturing" to the end (loading and verifying the
+#     programs is startup): user_s = user-mode seconds of all its threads
+#     (/proc/PID/stat utime), cpu_s = user + system, on_cpu_s = on-CPU time in
+#     ns (schedstat). This kernel has no IRQ time accounting: system and
+#     on-CPU time include the interrupts and softirqs (the generator's TCP
+#     stack, the mirror, the XDP program) that ran on the monitor's CPU while
+#     it was current; user_s does not. Then packets userspace read, the
+#     monitor's wakeups (voluntary context switches), kernel ring drops (kernel_drops),
 #     tap drops (span veth TX dropped), link drops (the sender veth's TX
 #     dropped: never reached the monitored link, so in no record), and
 #     per-flow exactness of every record (packets and bytes, both directions
@@ -24,7 +29,9 @@
 # Everything lives in two network namespaces removed on exit.
 # usage: bench/bypass.sh [REPEAT [RUNS]]
 #   env: MODES="off socket xdp idle" CONNS=3 MB=300 SPAN_QUEUES=2 SKIP_PROG=1
-#        PERF_OUT=/tmp/p (perf record -g of the monitor during the traffic, to /tmp/p.MODE)
+#        RUNS=1 (every mode RUNS times, round-robin: off socket xdp off socket xdp ...)
+#        PERF_OUT=/tmp/p (perf record -g of the monitor over the measured window, to
+#        /tmp/p.MODE.RUN, and its samples split into user / syscall / interrupt)
 #        idle: the monitor (--bypass xdp) with no traffic for IDLE_S=7 s
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,11 +89,33 @@ span_drops() { tx_drops "$NS_C" "$SP_A"; }
 link_drops() { tx_drops "$NS_S" "$IF_S"; }
 # On-CPU time of all the process's threads in ns (schedstat; /proc/PID/stat ticks are 10 ms).
 sched_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
+# Voluntary context switches of all its threads: how often it slept (woke up).
+wakeups() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {s += $2} END {printf "%d", s}'; }
+# perf samples of the monitor: in user mode, in the kernel on its behalf (syscalls,
+# page faults), or in an interrupt/softirq that merely ran while it was current.
+perf_split() {
+	perf script -i "$1" -F ip,sym 2>/dev/null | python3 -c '
+import sys
+c = {"user": 0, "syscall": 0, "irq": 0}
+for s in sys.stdin.read().strip().split("\n\n"):
+    ls = [l.strip() for l in s.strip().split("\n") if l.strip()]
+    if not ls:
+        continue
+    if any(w in l for l in ls for w in ("handle_softirqs", "irq_exit", "sysvec_", "common_interrupt")):
+        c["irq"] += 1
+    elif ls[0].split()[0].startswith("ffffffff"):
+        c["syscall"] += 1
+    else:
+        c["user"] += 1
+n = sum(c.values()) or 1
+print("  perf samples: %d, user %.0f %%, kernel for it %.0f %%, interrupts %.0f %%" %
+      (n, 100 * c["user"] / n, 100 * c["syscall"] / n, 100 * c["irq"] / n))'
+}
 
-run_mode() {	# MODE
-	local mode=$1 d0 d1 l0 l1 pid tpid ticks cpu hz sched0 oncpu
+run_mode() {	# MODE RUN
+	local mode=$1 run=${2:-1} d0 d1 l0 l1 pid tpid ticks cpu hz sched0 oncpu uticks user wk0 wk
 	rm -f "$T/rec.json" "$T/stats.json" "$T/truth.pcap"
-	ip netns exec "$NS_S" tcpdump -Z root -U --immediate-mode -B 262144 -s 96 -n -i "$IF_S" \
+	ip netns exec "$NS_S" tcpdump -Z root -U --immediate-mode -B 524288 -s 96 -n -i "$IF_S" \
 		-w "$T/truth.pcap" tcp or udp 2>"$T/truth.err" &
 	tpid=$!
 	pids+=($tpid)
@@ -103,7 +132,9 @@ run_mode() {	# MODE
 	hz=$(getconf CLK_TCK)
 	# from here on: loading and verifying the programs is startup, not traffic
 	ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	uticks=$(awk '{print $14}' "/proc/$pid/stat")
 	sched0=$(sched_ns "$pid")
+	wk0=$(wakeups "$pid")
 	if [ "$mode" = idle ]; then	# no traffic: what the monitor costs by itself
 		sleep "${IDLE_S:-7}"
 		sleep 1
@@ -114,22 +145,26 @@ run_mode() {	# MODE
 		return
 	fi
 	local ppid=
-	if [ -n "${PERF_OUT:-}" ]; then	# profile the monitor while the traffic runs
-		perf record -q -g -p "$pid" -o "$PERF_OUT.$mode" 2>/dev/null &
+	if [ -n "${PERF_OUT:-}" ]; then	# profile the monitor over the measured window
+		perf record -q -g -p "$pid" -o "$PERF_OUT.$mode.$run" 2>/dev/null &
 		ppid=$!
 	fi
 	# 90 % of the bytes in CONNS elephants, 10 % in 2000 UDP mice
 	ip netns exec "$NS_S" "$GEN" send 10.202.0.1 7001 7000 "$CONNS" "$((MB * 1000000 / CONNS))" 2000 \
 		"$((MB * 1000000 / 9 / 1000))" 1000 >"$T/gen.out"
 	grep '^send:' "$T/gen.out" | sed 's/^/  /' >&2
+	sleep 1
+	ticks=$(( $(awk '{print $14 + $15}' "/proc/$pid/stat") - ticks ))
+	uticks=$(( $(awk '{print $14}' "/proc/$pid/stat") - uticks ))
+	cpu=$(echo "scale=2; $ticks / $hz" | bc)
+	user=$(echo "scale=2; $uticks / $hz" | bc)
+	oncpu=$(echo "scale=3; ($(sched_ns "$pid") - $sched0) / 1000000000" | bc)
+	wk=$(( $(wakeups "$pid") - wk0 ))
 	if [ -n "$ppid" ]; then
 		kill -INT "$ppid"
 		wait "$ppid" 2>/dev/null || true
+		perf_split "$PERF_OUT.$mode.$run" >&2
 	fi
-	sleep 1
-	ticks=$(( $(awk '{print $14 + $15}' "/proc/$pid/stat") - ticks ))
-	cpu=$(echo "scale=2; $ticks / $hz" | bc)
-	oncpu=$(echo "scale=3; ($(sched_ns "$pid") - $sched0) / 1000000000" | bc)
 	d1=$(span_drops)
 	l1=$(link_drops)
 	kill -TERM "$pid"
@@ -137,10 +172,10 @@ run_mode() {	# MODE
 	grep -iE 'warn|error|drop' "$T/fc.err" | head -3 | sed 's/^/  flowcut: /' >&2 || true
 	kill -TERM "$tpid"
 	wait "$tpid" 2>/dev/null || true
-	python3 - "$mode" "$cpu" "$oncpu" "$((d1 - d0))" "$((l1 - l0))" "$T/stats.json" "$T/rec.json" "$T/truth.pcap" \
+	python3 - "$mode" "$user" "$cpu" "$oncpu" "$wk" "$((d1 - d0))" "$((l1 - l0))" "$T/stats.json" "$T/rec.json" "$T/truth.pcap" \
 		"$T/truth.err" <<'PY'
 import json, re, struct, sys
-mode, cpu, oncpu, tapdrops, linkdrops, st, recs, pcap, terr = sys.argv[1:]
+mode, user, cpu, oncpu, wk, tapdrops, linkdrops, st, recs, pcap, terr = sys.argv[1:]
 st = json.load(open(st))
 truth = {}	# (proto, lower endpoint, higher endpoint) -> [packets, IP bytes]
 with open(pcap, "rb") as f:
@@ -179,13 +214,15 @@ gb = sum(v[1] for v in got.values())
 comp = open(terr).read()
 m = re.search(r"(\d+) packets captured.*?(\d+) packets received by filter.*?(\d+) packets dropped by kernel", comp, re.S)
 complete = bool(m) and m.group(1) == m.group(2) and m.group(3) == "0"
-print(f"{mode:7s} cpu_s={cpu:>6s} on_cpu_s={oncpu:>6s} packets_read={st['packets_read']:>8d} kernel_drops={st['kernel_drops']:>6d} "
+print(f"{mode:7s} user_s={user:>5s} cpu_s={cpu:>5s} on_cpu_s={oncpu:>6s} packets_read={st['packets_read']:>8d} wakeups={wk:>5s} kernel_drops={st['kernel_drops']:>6d} "
       f"tap_drops={tapdrops:>6s} link_drops={linkdrops:>5s} flows_exact={exact}/{len(truth)} "
       f"elephants_exact={el_exact}/{len(el)} bytes={gb}/{tb} truth_complete={'yes' if complete else 'NO'}")
 PY
 }
 echo "== elephant flows ($CONNS TCP connections, $MB MB, + $((MB / 9)) MB of UDP mice in 2000 flows)," \
 	"span queues $SPAN_QUEUES"
-for m in $MODES; do
-	run_mode "$m"
+for ((r = 1; r <= ${RUNS:-1}; r++)); do
+	for m in $MODES; do
+		run_mode "$m" "$r"
+	done
 done
