@@ -28,7 +28,7 @@
 #     namespace, itself checked complete).
 # Everything lives in two network namespaces removed on exit.
 # usage: bench/bypass.sh [REPEAT [RUNS]]
-#   env: MODES="off socket xdp idle" CONNS=3 MB=300 SPAN_QUEUES=2 SKIP_PROG=1
+#   env: MODES="off socket xdp idle" CONNS=3 MB=300 SPAN_QUEUES=2 SKIP_PROG=1 FLOWCUT=build/flowcut
 #        RUNS=1 (every mode RUNS times, round-robin: off socket xdp off socket xdp ...)
 #        PERF_OUT=/tmp/p (perf record -g of the monitor over the measured window, to
 #        /tmp/p.MODE.RUN, and its samples split into user / syscall / interrupt)
@@ -37,7 +37,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 [ "$(id -u)" -eq 0 ] || { echo "bench-bypass needs root" >&2; exit 1; }
-FLOWCUT=$ROOT/build/flowcut
+FLOWCUT=${FLOWCUT:-$ROOT/build/flowcut}
 GEN=$ROOT/build/bench/bypass_gen
 MODES=${MODES:-off socket xdp} CONNS=${CONNS:-3} MB=${MB:-300} SPAN_QUEUES=${SPAN_QUEUES:-2}
 if [ -z "${SKIP_PROG:-}" ]; then
@@ -149,6 +149,17 @@ run_mode() {	# MODE RUN
 		perf record -q -g -p "$pid" -o "$PERF_OUT.$mode.$run" 2>/dev/null &
 		ppid=$!
 	fi
+	# A timeline for runs that go wrong: every 100 ms, each thread's user and
+	# system ticks and on-CPU ns (printed only when a run drops or is short).
+	(while kill -0 "$pid" 2>/dev/null; do
+		for t in /proc/"$pid"/task/*; do
+			printf '%s %s %s %s\n' "$(date +%s.%N | cut -c7-14)" "${t##*/}" \
+				"$(awk '{print $14, $15}' "$t/stat" 2>/dev/null)" "$(awk '{print $1}' "$t/schedstat" 2>/dev/null)"
+		done
+		sleep 0.1
+	done) >"$T/timeline" 2>/dev/null &
+	local tlpid=$!
+	pids+=($tlpid)
 	# 90 % of the bytes in CONNS elephants, 10 % in 2000 UDP mice
 	ip netns exec "$NS_S" "$GEN" send 10.202.0.1 7001 7000 "$CONNS" "$((MB * 1000000 / CONNS))" 2000 \
 		"$((MB * 1000000 / 9 / 1000))" 1000 >"$T/gen.out"
@@ -169,13 +180,15 @@ run_mode() {	# MODE RUN
 	l1=$(link_drops)
 	kill -TERM "$pid"
 	wait "$pid" || true
+	kill "$tlpid" 2>/dev/null || true
+	wait "$tlpid" 2>/dev/null || true
 	grep -iE 'warn|error|drop' "$T/fc.err" | head -3 | sed 's/^/  flowcut: /' >&2 || true
 	kill -TERM "$tpid"
 	wait "$tpid" 2>/dev/null || true
 	python3 - "$mode" "$user" "$cpu" "$oncpu" "$wk" "$((d1 - d0))" "$((l1 - l0))" "$T/stats.json" "$T/rec.json" "$T/truth.pcap" \
-		"$T/truth.err" <<'PY'
+		"$T/truth.err" "$T/timeline" <<'PY'
 import json, re, struct, sys
-mode, user, cpu, oncpu, wk, tapdrops, linkdrops, st, recs, pcap, terr = sys.argv[1:]
+mode, user, cpu, oncpu, wk, tapdrops, linkdrops, st, recs, pcap, terr, tl = sys.argv[1:]
 st = json.load(open(st))
 truth = {}	# (proto, lower endpoint, higher endpoint) -> [packets, IP bytes]
 with open(pcap, "rb") as f:
@@ -197,6 +210,7 @@ with open(pcap, "rb") as f:
         t[0] += 1
         t[1] += tot
 got = {}
+nrec = {}
 for r in map(json.loads, open(recs)):
     if r["proto"] not in (6, 17) or ":" in r["src"]:
         continue
@@ -206,6 +220,7 @@ for r in map(json.loads, open(recs)):
     g = got.setdefault(k, [0, 0])
     g[0] += r["pkts"] + r["rpkts"]
     g[1] += r["bytes"] + r["rbytes"]
+    nrec.setdefault(k, []).append(r)
 exact = sum(1 for k in truth if got.get(k) == truth[k])
 el = [k for k in truth if k[0] == 6 and truth[k][1] > 10000000]
 el_exact = sum(1 for k in el if got.get(k) == truth[k])
@@ -217,6 +232,23 @@ complete = bool(m) and m.group(1) == m.group(2) and m.group(3) == "0"
 print(f"{mode:7s} user_s={user:>5s} cpu_s={cpu:>5s} on_cpu_s={oncpu:>6s} packets_read={st['packets_read']:>8d} wakeups={wk:>5s} kernel_drops={st['kernel_drops']:>6d} "
       f"tap_drops={tapdrops:>6s} link_drops={linkdrops:>5s} flows_exact={exact}/{len(truth)} "
       f"elephants_exact={el_exact}/{len(el)} bytes={gb}/{tb} truth_complete={'yes' if complete else 'NO'}")
+if st["kernel_drops"] or exact != len(truth):	# what went wrong: counters, elephants, timeline
+    print("  stats: " + " ".join(f"{k}={v}" for k, v in st.items()
+                                 if k.startswith("bypass_") and v not in (0, "")), file=sys.stderr)
+    for k in el:
+        for r in nrec.get(k, []):
+            print(f"  elephant {r['sport']}->{r['dport']} pkts={r['pkts'] + r['rpkts']} truth={truth[k][0]} "
+                  f"end={r.get('end_reason')} bypass={r.get('bypass')}", file=sys.stderr)
+    print("  timeline (s.cs tid utime stime on_cpu_ns):", file=sys.stderr)
+    prev = {}
+    for line in open(tl):
+        f = line.split()
+        if len(f) == 5:
+            t, tid, u, sy, ns = f[0], f[1], int(f[2]), int(f[3]), int(f[4])
+            d = ns - prev.get(tid, ns)
+            prev[tid] = ns
+            if d > 20000000:	# > 20 ms on CPU in 100 ms
+                print(f"    {t} tid {tid} on-CPU +{d / 1e6:.0f} ms (utime {u} stime {sy})", file=sys.stderr)
 PY
 }
 echo "== elephant flows ($CONNS TCP connections, $MB MB, + $((MB / 9)) MB of UDP mice in 2000 flows)," \
