@@ -29,7 +29,7 @@
 # Everything lives in two network namespaces removed on exit.
 # usage: bench/bypass.sh [REPEAT [RUNS]]
 #   env: MODES="off socket xdp idle" CONNS=3 MB=300 SPAN_QUEUES=2 SKIP_PROG=1 FLOWCUT=build/flowcut
-#        RUNS=1 (every mode RUNS times, round-robin: off socket xdp off socket xdp ...)
+#        SESSIONS=1 (every mode SESSIONS times, round-robin: off socket xdp off socket xdp ...)
 #        PERF_OUT=/tmp/p (perf record -g of the monitor over the measured window, to
 #        /tmp/p.MODE.RUN, and its samples split into user / syscall / interrupt)
 #        idle: the monitor (--bypass xdp) with no traffic for IDLE_S=7 s
@@ -86,6 +86,15 @@ wait_for() { local i; for ((i = 0; i < 200; i++)); do grep -q "$2" "$1" 2>/dev/n
 wait_for "$T/sink.out" ready
 tx_drops() { ip -n "$1" -s link show "$2" | awk '/TX: /{getline; print $4; exit}'; }
 span_drops() { tx_drops "$NS_C" "$SP_A"; }
+# Frames veth forwarded to the span port without its NAPI (netif_rx), i.e. frames the
+# XDP program never saw: the sender's TX packets count both paths (the NAPI ones via the
+# peer's xdp_packets), the receiver's rx_queue_*_xdp_packets only the NAPI/XDP one.
+span_nonxdp() {
+	local tx xdp
+	tx=$(ip -n "$NS_C" -s link show "$SP_A" | awk '/TX: /{getline; print $2; exit}')
+	xdp=$(ip netns exec "$NS_C" ethtool -S "$SP_B" | awk '/rx_queue_.*_xdp_packets:/ {s += $2} END {print s + 0}')
+	echo $((tx - xdp))
+}
 link_drops() { tx_drops "$NS_S" "$IF_S"; }
 # On-CPU time of all the process's threads in ns (schedstat; /proc/PID/stat ticks are 10 ms).
 sched_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
@@ -113,7 +122,7 @@ print("  perf samples: %d, user %.0f %%, kernel for it %.0f %%, interrupts %.0f 
 }
 
 run_mode() {	# MODE RUN
-	local mode=$1 run=${2:-1} d0 d1 l0 l1 pid tpid ticks cpu hz sched0 oncpu uticks user wk0 wk
+	local mode=$1 run=${2:-1} n0 n1 d0 d1 l0 l1 pid tpid ticks cpu hz sched0 oncpu uticks user wk0 wk
 	rm -f "$T/rec.json" "$T/stats.json" "$T/truth.pcap"
 	ip netns exec "$NS_S" tcpdump -Z root -U --immediate-mode -B 524288 -s 96 -n -i "$IF_S" \
 		-w "$T/truth.pcap" tcp or udp 2>"$T/truth.err" &
@@ -128,6 +137,7 @@ run_mode() {	# MODE RUN
 	wait_for "$T/fc.err" "capturing on"
 	sleep 0.3
 	d0=$(span_drops)
+	n0=$(span_nonxdp)
 	l0=$(link_drops)
 	hz=$(getconf CLK_TCK)
 	# from here on: loading and verifying the programs is startup, not traffic
@@ -177,6 +187,7 @@ run_mode() {	# MODE RUN
 		perf_split "$PERF_OUT.$mode.$run" >&2
 	fi
 	d1=$(span_drops)
+	n1=$(span_nonxdp)
 	l1=$(link_drops)
 	kill -TERM "$pid"
 	wait "$pid" || true
@@ -185,6 +196,7 @@ run_mode() {	# MODE RUN
 	grep -iE 'warn|error|drop' "$T/fc.err" | head -3 | sed 's/^/  flowcut: /' >&2 || true
 	kill -TERM "$tpid"
 	wait "$tpid" 2>/dev/null || true
+	[ "$mode" = xdp ] && echo "  span frames that skipped XDP (veth non-NAPI path): $((n1 - n0))" >&2
 	python3 - "$mode" "$user" "$cpu" "$oncpu" "$wk" "$((d1 - d0))" "$((l1 - l0))" "$T/stats.json" "$T/rec.json" "$T/truth.pcap" \
 		"$T/truth.err" "$T/timeline" <<'PY'
 import json, re, struct, sys
@@ -253,7 +265,7 @@ PY
 }
 echo "== elephant flows ($CONNS TCP connections, $MB MB, + $((MB / 9)) MB of UDP mice in 2000 flows)," \
 	"span queues $SPAN_QUEUES"
-for ((r = 1; r <= ${RUNS:-1}; r++)); do
+for ((r = 1; r <= ${SESSIONS:-1}; r++)); do
 	for m in $MODES; do
 		run_mode "$m" "$r"
 	done
