@@ -13,6 +13,7 @@
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -387,6 +388,55 @@ static void test_prefilter_v6(void)
 	CHECK_EQ_U(run(&s, 0), 0);
 }
 
+/*
+ * Restart: a second instance on the same pinned maps rebuilds its prefilter
+ * from the entries it finds (the filter itself is not pinned): the entry the
+ * first one added counts in its slot and its packets hit. Pins go to a
+ * private bpffs under /tmp; the programs load twice more (~10 s).
+ */
+static void test_prefilter_rebuilt_on_restart(void)
+{
+	struct fc_bypass_opts o = { .mode = FC_BYPASS_SOCKET, .ifname = "lo", .max_entries = 1024,
+				    .vlan_key = true };
+	struct frame_spec s = v4tcp(), s6 = v6tcp();
+	struct fc_flow_rec r = rec_of(&s), r6 = rec_of(&s6);
+	struct fc_bypass *b1 = NULL, *b2 = NULL, *keep = B;
+	char root[] = "/tmp/fc-bpf-test-XXXXXX", pins[64], err[256];
+	uint32_t slot;
+
+	if (!mkdtemp(root) || mount("bpf", root, "bpf", 0, "mode=0700") == -1) {
+		printf("  (skipped: cannot mount a private bpffs)\n");
+		if (*root == '/')
+			rmdir(root);
+		return;
+	}
+	snprintf(pins, sizeof(pins), "%s/pins", root);
+	o.pin_root = pins;
+	CHECK_EQ_U(fc_bypass__open(&o, &b1, err, sizeof(err)), 0);
+	if (!b1)
+		goto out;
+	CHECK_EQ_U(fc_bypass__add(b1, &r, 1), 0);
+	CHECK_EQ_U(fc_bypass__add(b1, &r6, 1), 0);
+	fc_bypass__close(b1);	/* the entries stay pinned */
+	CHECK_EQ_U(fc_bypass__open(&o, &b2, err, sizeof(err)), 0);
+	if (!b2)
+		goto out;
+	B = b2;
+	CHECK_EQ_U(fc_bypass__prefilter(b2, &r, &slot), 1);
+	CHECK_EQ_U(fc_bypass__prefilter(b2, &r6, &slot), 1);
+	CHECK_EQ_U(run(&s, 0), 1);
+	CHECK_EQ_U(run(&s6, 0), 1);
+	CHECK_EQ_U(fc_bypass__flush(b2), 2);
+	CHECK_EQ_U(fc_bypass__prefilter(b2, &r, &slot), 0);
+	CHECK_EQ_U(run(&s, 0), 0);
+	B = keep;
+	fc_bypass__close(b2);
+out:
+	B = keep;
+	umount(root);
+	rmdir(root);
+}
+
 int main(void)
 {
 	struct fc_bypass_opts o = { .mode = FC_BYPASS_SOCKET, .ifname = "lo", .pin_root = "",
@@ -403,6 +453,8 @@ int main(void)
 		printf("FAIL bpf_prog_load: %s\n", err);
 		return 1;
 	}
+	xdp_mode = 1;
+	RUN(test_prefilter_rebuilt_on_restart);
 	for (xdp_mode = 1; xdp_mode >= 0; xdp_mode--) {
 		printf("# %s program\n", xdp_mode ? "xdp" : "socket filter");
 		RUN(test_ipv4_hit_both_directions);
