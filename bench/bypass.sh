@@ -127,13 +127,13 @@ run_mode() {	# MODE RUN
 	ip netns exec "$NS_S" tcpdump -Z root -U --immediate-mode -B 524288 -s 96 -n -i "$IF_S" \
 		-w "$T/truth.pcap" tcp or udp 2>"$T/truth.err" &
 	tpid=$!
-	pids+=($tpid)
+	pids+=("$tpid")
 	wait_for "$T/truth.err" "listening on"
 	ip netns exec "$NS_C" "$FLOWCUT" capture -i "$SP_B" -q --stats "$T/stats.json" -o "$T/rec.json" \
 		--no-metrics --bypass "${mode/idle/xdp}" --bypass-after-bytes 1M --bypass-pin-dir "" \
 		--bypass-control "" 2>"$T/fc.err" &
 	pid=$!
-	pids+=($pid)
+	pids+=("$pid")
 	wait_for "$T/fc.err" "capturing on"
 	sleep 0.3
 	d0=$(span_drops)
@@ -169,7 +169,7 @@ run_mode() {	# MODE RUN
 		sleep 0.1
 	done) >"$T/timeline" 2>/dev/null &
 	local tlpid=$!
-	pids+=($tlpid)
+	pids+=("$tlpid")
 	# 90 % of the bytes in CONNS elephants, 10 % in 2000 UDP mice
 	ip netns exec "$NS_S" "$GEN" send 10.202.0.1 7001 7000 "$CONNS" "$((MB * 1000000 / CONNS))" 2000 \
 		"$((MB * 1000000 / 9 / 1000))" 1000 >"$T/gen.out"
