@@ -15,6 +15,8 @@
  * call): the usual shapes (Ethernet, at most a VLAN tag in the metadata,
  * IPv4 without options or IPv6 without extension headers, TCP or UDP) are
  * parsed from it at constant offsets; anything else takes the general path.
+ * The XDP program does the same in place (parse_fast_xdp: word loads from
+ * packet memory, one bounds check) before the general path.
  *
  * Anything not understood ends in a verdict that passes the packet (fail
  * open): the monitor in userspace then decodes and counts it as usual. What
