@@ -31,6 +31,14 @@ const volatile __u8 cfg_vlan_key = 1;
  */
 volatile __u32 block_n[2];
 
+/*
+ * Miss prefilters (bypass_common.h): per slot, how many entries of
+ * flows_v4 / flows_v6 hash there; kept by userspace through the mmapped
+ * .bss (fc_bypass__add and every removal), rebuilt from the maps at load.
+ */
+__u8 pf_v4[FC_BP_PF_SLOTS];
+__u8 pf_v6[FC_BP_PF_SLOTS];
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 65536);
@@ -157,7 +165,9 @@ static __always_inline int verdict(void *ctx, const int xdp, __u32 vlan_present,
 	p.family = 0;
 	p.vlan = p.vlan_inner = 0;
 
-	r = parse_frame(ctx, xdp, &p, cfg_vlan_key, vlan_present, vlan_tci);
+	r = xdp ? parse_fast_xdp(ctx, &p) : -1;
+	if (r < 0)
+		r = parse_frame(ctx, xdp, &p, cfg_vlan_key, vlan_present, vlan_tci);
 	if (r != P_NOT_IP && p.family && blocked(&p)) {
 		count(FC_BP_ACT_BLOCK);
 		return 1;
@@ -181,10 +191,11 @@ static __always_inline int verdict(void *ctx, const int xdp, __u32 vlan_present,
 		count(FC_BP_ACT_PARSE_FAIL);
 		return 0;
 	}
+	/* A zero slot in the prefilter: no entry can match, skip the hash. */
 	if (p.family == 4)
-		c = bpf_map_lookup_elem(&flows_v4, &p.k4);
+		c = pf_v4[fc_bp_pf_slot(&p.k4, 0)] ? bpf_map_lookup_elem(&flows_v4, &p.k4) : NULL;
 	else
-		c = bpf_map_lookup_elem(&flows_v6, &p.k6);
+		c = pf_v6[fc_bp_pf_slot(&p.k6, 1)] ? bpf_map_lookup_elem(&flows_v6, &p.k6) : NULL;
 	if (!c) {
 		count(FC_BP_ACT_PASS);
 		return 0;

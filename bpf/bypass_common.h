@@ -66,6 +66,52 @@ struct fc_bp_key6 {
 	__u8 pad[3];
 };
 
+/*
+ * Miss prefilter: one byte per slot, per family (globals pf_v4 / pf_v6 of
+ * the programs, written by userspace through the mmapped .bss), holding how
+ * many entries of the flow map hash to that slot. The programs look the
+ * hash map up only when the packet's slot is non-zero: a miss then costs a
+ * multiply-and-shift and one byte load instead of jhash and a bucket walk.
+ * Userspace adds 1 before it creates an entry and subtracts 1 after it
+ * removed one; a count that reaches 255 stays there (a slot that only ever
+ * says "maybe"), so the filter never says "no" for a key that has an entry.
+ * A wrong "no" would not break exactness anyway (the packet then goes to the
+ * monitor, which counts it), only the bypass.
+ */
+#define FC_BP_PF_BITS 18
+#define FC_BP_PF_SLOTS (1u << FC_BP_PF_BITS)
+#define FC_BP_PF_MAX 255
+
+static inline __attribute__((always_inline)) __u64 fc_bp_rd64(const void *p)
+{
+	__u64 v;
+
+	__builtin_memcpy(&v, p, 8);
+	return v;
+}
+
+/*
+ * The slot of a key (struct fc_bp_key4 when v6 is 0, else fc_bp_key6),
+ * computed the same way by the programs and by userspace: the key read as
+ * native-endian 64-bit words (both sides run on the same host), each
+ * multiplied by its own odd constant, summed, folded, and the top bits of a
+ * final multiplicative hash. Programs: the key must be 8-aligned.
+ */
+static inline __attribute__((always_inline)) __u32 fc_bp_pf_slot(const void *key, const int v6)
+{
+	const __u8 *k = (const __u8 *)key;
+	__u64 h;
+
+	if (v6)
+		h = fc_bp_rd64(k) * 0xff51afd7ed558ccdull + fc_bp_rd64(k + 8) * 0xc4ceb9fe1a85ec53ull +
+		    fc_bp_rd64(k + 16) * 0x87c37b91114253d5ull + fc_bp_rd64(k + 24) * 0x4cf5ad432745937full +
+		    fc_bp_rd64(k + 32) * 0x94d049bb133111ebull + k[40];
+	else
+		h = fc_bp_rd64(k) * 0xff51afd7ed558ccdull + fc_bp_rd64(k + 8) * 0xc4ceb9fe1a85ec53ull + k[16];
+	h ^= h >> 32;
+	return (__u32)((h * 0x9e3779b97f4a7c15ull) >> (64 - FC_BP_PF_BITS));
+}
+
 /* Flow map value, one copy per CPU (userspace sums them). Only the programs write it. */
 struct fc_bp_counters {
 	__u64 pkts[2];		/* [0] sent by side a, [1] by side b */

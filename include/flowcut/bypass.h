@@ -54,6 +54,12 @@ const char *fc_bypass__pin_dir(const struct fc_bypass *b);
 /* Program fd (xdp or socket filter) and flow map fd (family 4 or 6), for tests and benchmarks. */
 int fc_bypass__prog_fd(const struct fc_bypass *b, bool xdp);
 int fc_bypass__map_fd(const struct fc_bypass *b, int family);
+/*
+ * Tests: the miss-prefilter count of the slot rec's key falls in (entries of
+ * the flow map hashing there, FC_BP_PF_MAX = saturated), its slot in *slot.
+ * The count or -errno.
+ */
+int fc_bypass__prefilter(struct fc_bypass *b, const struct fc_flow_rec *rec, uint32_t *slot);
 /* SO_ATTACH_BPF the socket-filter program to a packet socket. 0 or -errno. */
 int fc_bypass__attach_socket(struct fc_bypass *b, int fd);
 

@@ -192,6 +192,73 @@ static void meta_rep(const struct fc_bp_meta *m, struct fc_flowtab_kcounts *rep)
 	rep->bytes[0] = m->rep_bytes[i], rep->bytes[1] = m->rep_bytes[!i];
 }
 
+/* ---- miss prefilter (bypass_common.h) ------------------------------ */
+
+/*
+ * The programs skip the hash lookup when the key's slot in pf_v4/pf_v6 is
+ * zero, so the count must cover every entry: pf_add() runs before an entry
+ * is created, pf_sub() after one is removed (and only when this call removed
+ * it), both atomic since workers and the control thread add and remove
+ * concurrently. A count at FC_BP_PF_MAX stays there (always "maybe").
+ */
+static uint8_t *pf_slot(struct fc_bypass *b, int fam, const void *key)
+{
+	return (fam ? b->skel->bss->pf_v6 : b->skel->bss->pf_v4) + fc_bp_pf_slot(key, fam);
+}
+
+static void pf_add(struct fc_bypass *b, int fam, const void *key)
+{
+	uint8_t *c = pf_slot(b, fam, key), v = __atomic_load_n(c, __ATOMIC_RELAXED);
+
+	do {
+		if (v == FC_BP_PF_MAX)
+			return;
+	} while (!__atomic_compare_exchange_n(c, &v, (uint8_t)(v + 1), false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+}
+
+static void pf_sub(struct fc_bypass *b, int fam, const void *key)
+{
+	uint8_t *c = pf_slot(b, fam, key), v = __atomic_load_n(c, __ATOMIC_RELAXED);
+
+	do {
+		if (v == FC_BP_PF_MAX || v == 0)
+			return;
+	} while (!__atomic_compare_exchange_n(c, &v, (uint8_t)(v - 1), false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+}
+
+/* Count every entry of the flow maps (pinned ones a predecessor left), before attaching. */
+static void pf_rebuild(struct fc_bypass *b)
+{
+	union bp_key cur, next;
+	void *prev;
+	int fam;
+
+	memset(b->skel->bss->pf_v4, 0, sizeof(b->skel->bss->pf_v4));
+	memset(b->skel->bss->pf_v6, 0, sizeof(b->skel->bss->pf_v6));
+	for (fam = 0; fam < 2; fam++) {
+		prev = NULL;
+		while (bpf_map_get_next_key(b->flows_fd[fam], prev, &next) == 0) {
+			cur = next;
+			prev = &cur;
+			pf_add(b, fam, &cur);
+		}
+	}
+}
+
+int fc_bypass__prefilter(struct fc_bypass *b, const struct fc_flow_rec *rec, uint32_t *slot)
+{
+	union bp_key k;
+	uint8_t init_b;
+	int fam = rec_key(b, rec, &k, &init_b);
+
+	if (fam < 0)
+		return fam;
+	*slot = fc_bp_pf_slot(&k, fam);
+	return __atomic_load_n(pf_slot(b, fam, &k), __ATOMIC_RELAXED);
+}
+
 /* ---- entries -------------------------------------------------------- */
 
 int fc_bypass__add(struct fc_bypass *b, const struct fc_flow_rec *rec, uint32_t owner)
@@ -205,8 +272,10 @@ int fc_bypass__add(struct fc_bypass *b, const struct fc_flow_rec *rec, uint32_t 
 	if (fam < 0)
 		return fam;
 	memset(zero, 0, sizeof(zero[0]) * (size_t)b->ncpu);
+	pf_add(b, fam, &k);	/* before the entry exists: the programs never skip it */
 	if (bpf_map_update_elem(b->flows_fd[fam], &k, zero, BPF_NOEXIST)) {
 		err = -errno;
+		pf_sub(b, fam, &k);	/* not ours (EEXIST: counted when it was made) */
 		if (err != -EEXIST)
 			return err;
 		if (bpf_map_lookup_elem(b->meta_fd[fam], &k, &m) == 0) {
@@ -226,8 +295,8 @@ int fc_bypass__add(struct fc_bypass *b, const struct fc_flow_rec *rec, uint32_t 
 	if (bpf_map_update_elem(b->meta_fd[fam], &k, &m, BPF_ANY)) {
 		int e = -errno;
 
-		if (!err)
-			(void)bpf_map_delete_elem(b->flows_fd[fam], &k);
+		if (!err && bpf_map_delete_elem(b->flows_fd[fam], &k) == 0)
+			pf_sub(b, fam, &k);
 		return e;
 	}
 	return err;
@@ -239,15 +308,20 @@ static int read_entry(struct fc_bypass *b, int fam, const void *k, bool del, str
 
 	if (del) {
 		/* One call: the counts returned are the entry's last. */
-		if (bpf_map_lookup_and_delete_elem(b->flows_fd[fam], k, v) == 0)
+		if (bpf_map_lookup_and_delete_elem(b->flows_fd[fam], k, v) == 0) {
+			pf_sub(b, fam, k);
 			goto out;
+		}
 		if (errno != EINVAL && errno != 524 /* ENOTSUPP */ && errno != EOPNOTSUPP)
 			return -errno;
 	}
 	if (bpf_map_lookup_elem(b->flows_fd[fam], k, v))
 		return -errno;
-	if (del && bpf_map_delete_elem(b->flows_fd[fam], k))
-		return -errno;
+	if (del) {
+		if (bpf_map_delete_elem(b->flows_fd[fam], k))
+			return -errno;
+		pf_sub(b, fam, k);
+	}
 out:
 	sum_values(v, b->ncpu, s);
 	return 0;
@@ -511,6 +585,7 @@ static void gc_gone(void *ctx, const void *key, const struct fc_bp_counters_sum 
 	struct gc_ctx *g = ctx;
 	struct fc_bypass_entry e;
 
+	pf_sub(g->b, g->fam, key);	/* fc_bypass_map_gc removed it */
 	(void)bpf_map_delete_elem(g->b->meta_fd[g->fam], key);
 	memset(&e, 0, sizeof(e));
 	key_rec(g->fam, key, g->m.init_b, &e.id);
@@ -600,8 +675,10 @@ long fc_bypass__flush(struct fc_bypass *b)
 
 			while (have) {
 				more = bpf_map_get_next_key(fds[j], &cur, &next) == 0;
-				if (bpf_map_delete_elem(fds[j], &cur) == 0 && j == 0)
+				if (bpf_map_delete_elem(fds[j], &cur) == 0 && j == 0) {
+					pf_sub(b, fam, &cur);
 					n++;
+				}
 				cur = next;
 				have = more;
 			}
@@ -904,6 +981,7 @@ int fc_bypass__open(const struct fc_bypass_opts *o, struct fc_bypass **out, char
 	b->stats_fd = bpf_map__fd(maps[6]);
 	block_recount(b, 0);	/* pinned lists may hold entries already */
 	block_recount(b, 1);
+	pf_rebuild(b);		/* and the flow maps: before any program is attached */
 	b->desc = "socket filter";
 	if (o->mode == FC_BYPASS_XDP) {
 		int pfd = bpf_program__fd(b->skel->progs.fc_bypass_xdp);

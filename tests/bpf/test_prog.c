@@ -13,11 +13,13 @@
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
 #include "flowcut/bypass.h"
+#include "bypass_common.h"
 #include "frames.h"
 #include "../unit/t.h"
 
@@ -297,6 +299,172 @@ static void test_not_keyable(void)
 	CHECK_EQ_U(fc_bypass__add(B, &r, 1) == -EPROTONOSUPPORT, 1);
 }
 
+/*
+ * Keys whose addresses tie, so the ports pick side a (the XDP fast path
+ * compares them separately), and IPv6 addresses that differ only in the low
+ * 64 bits: both directions hit one entry and count on the right side.
+ */
+static void test_key_ties(void)
+{
+	static const char *const a[][2] = { { "10.7.0.1", "10.7.0.1" }, { "2001:db8::7", "2001:db8::7" },
+					    { "2001:db8::1:0:0:2", "2001:db8::1:0:0:1" } };
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		struct frame_spec s = i ? v6tcp() : v4tcp(), r;
+
+		s.src = a[i][0], s.dst = a[i][1], s.sport = 50000, s.dport = 80;
+		r = rev(s);
+		r.payload = 0;
+		CHECK_EQ_U(run(&s, 0), 0);
+		add(&s);
+		CHECK_EQ_U(run(&s, 0), 1);
+		CHECK_EQ_U(run(&r, 0), 1);
+		CHECK_EQ_U(run(&r, 0), 1);
+		CHECK_EQ_U(counts(&s).pkts[0], 1);	/* initiator: s */
+		CHECK_EQ_U(counts(&s).pkts[1], 2);
+	}
+	(void)fc_bypass__flush(B);
+}
+
+static int pf_count(const struct frame_spec *s, uint32_t *slot)
+{
+	struct fc_flow_rec r = rec_of(s);
+
+	return fc_bypass__prefilter(B, &r, slot);
+}
+
+static int gc_none(void *ctx, const struct fc_bypass_entry *e)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/*
+ * The miss prefilter counts entries per slot: two flows in one slot, one
+ * removed (delete, then GC) -> it misses, the other still hits; a second add
+ * of the same flow (EEXIST) counts once; flush brings the slot back.
+ */
+static void test_prefilter_shared_slot(void)
+{
+	struct frame_spec a = v4tcp(), b = v4tcp(), ra;
+	struct fc_bypass_gc_opts go = { .idle_tcp_ns = 1, .idle_udp_ns = 1, .owner = 2, .nowners = 2 };
+	uint16_t *seen = calloc(FC_BP_PF_SLOTS, sizeof(*seen));
+	struct fc_flow_rec r;
+	uint32_t sa = 0, sb = 1;
+	int port, gone = 0;
+
+	/* two flows (client ports) whose keys share a slot: the first pair found */
+	a.src = b.src = "10.9.0.2";
+	for (port = 1; seen && port < 65536; port++) {
+		b.sport = (uint16_t)port;
+		CHECK_EQ_U(pf_count(&b, &sb), 0);
+		if (seen[sb]) {
+			a.sport = seen[sb];
+			break;
+		}
+		seen[sb] = (uint16_t)port;
+	}
+	free(seen);
+	CHECK_EQ_U(pf_count(&a, &sa), 0);
+	CHECK_EQ_U(sb, sa);
+	CHECK(a.sport != b.sport);
+	CHECK_EQ_U(run(&a, 0), 0);
+	r = rec_of(&a);
+	CHECK_EQ_U(fc_bypass__add(B, &r, 2), 0);
+	CHECK_EQ_U(fc_bypass__add(B, &r, 2), (uint64_t)-EEXIST);
+	add(&b);
+	CHECK_EQ_U(pf_count(&a, &sa), 2);
+	ra = rev(a);
+	CHECK_EQ_U(run(&a, 0), 1);
+	CHECK_EQ_U(run(&ra, 0), 1);
+	CHECK_EQ_U(run(&b, 0), 1);
+	/* removed by del: a misses, b (same slot) still hits */
+	CHECK_EQ_U(fc_bypass__del(B, &r, NULL), 0);
+	CHECK_EQ_U(pf_count(&a, &sa), 1);
+	CHECK_EQ_U(run(&a, 0), 0);
+	CHECK_EQ_U(run(&b, 0), 1);
+	/* removed by GC (owner 2 only): the same */
+	CHECK_EQ_U(fc_bypass__add(B, &r, 2), 0);
+	CHECK_EQ_U(pf_count(&a, &sa), 2);
+	usleep(2000);
+	CHECK_EQ_U(fc_bypass__gc(B, &go, gc_none, &gone), 1);
+	CHECK_EQ_U(gone, 1);
+	CHECK_EQ_U(pf_count(&a, &sa), 1);
+	CHECK_EQ_U(run(&a, 0), 0);
+	CHECK_EQ_U(run(&ra, 0), 0);
+	CHECK_EQ_U(run(&b, 0), 1);
+	CHECK(fc_bypass__flush(B) >= 1);
+	CHECK_EQ_U(pf_count(&b, &sb), 0);
+	CHECK_EQ_U(run(&b, 0), 0);
+}
+
+/* IPv6 keys take the other filter: an add makes the slot non-zero, a del clears it. */
+static void test_prefilter_v6(void)
+{
+	struct frame_spec s = v6tcp();
+	struct fc_flow_rec r = rec_of(&s);
+	uint32_t slot;
+
+	s.sport = 41000, r = rec_of(&s);
+	CHECK_EQ_U(pf_count(&s, &slot), 0);
+	add(&s);
+	CHECK_EQ_U(pf_count(&s, &slot), 1);
+	CHECK_EQ_U(run(&s, 0), 1);
+	CHECK_EQ_U(fc_bypass__del(B, &r, NULL), 0);
+	CHECK_EQ_U(pf_count(&s, &slot), 0);
+	CHECK_EQ_U(run(&s, 0), 0);
+}
+
+/*
+ * Restart: a second instance on the same pinned maps rebuilds its prefilter
+ * from the entries it finds (the filter itself is not pinned): the entry the
+ * first one added counts in its slot and its packets hit. Pins go to a
+ * private bpffs under /tmp; the programs load twice more (~10 s).
+ */
+static void test_prefilter_rebuilt_on_restart(void)
+{
+	struct fc_bypass_opts o = { .mode = FC_BYPASS_SOCKET, .ifname = "lo", .max_entries = 1024,
+				    .vlan_key = true };
+	struct frame_spec s = v4tcp(), s6 = v6tcp();
+	struct fc_flow_rec r = rec_of(&s), r6 = rec_of(&s6);
+	struct fc_bypass *b1 = NULL, *b2 = NULL, *keep = B;
+	char root[] = "/tmp/fc-bpf-test-XXXXXX", pins[64], err[256];
+	uint32_t slot;
+
+	if (!mkdtemp(root) || mount("bpf", root, "bpf", 0, "mode=0700") == -1) {
+		printf("  (skipped: cannot mount a private bpffs)\n");
+		if (*root == '/')
+			rmdir(root);
+		return;
+	}
+	snprintf(pins, sizeof(pins), "%s/pins", root);
+	o.pin_root = pins;
+	CHECK_EQ_U(fc_bypass__open(&o, &b1, err, sizeof(err)), 0);
+	if (!b1)
+		goto out;
+	CHECK_EQ_U(fc_bypass__add(b1, &r, 1), 0);
+	CHECK_EQ_U(fc_bypass__add(b1, &r6, 1), 0);
+	fc_bypass__close(b1);	/* the entries stay pinned */
+	CHECK_EQ_U(fc_bypass__open(&o, &b2, err, sizeof(err)), 0);
+	if (!b2)
+		goto out;
+	B = b2;
+	CHECK_EQ_U(fc_bypass__prefilter(b2, &r, &slot), 1);
+	CHECK_EQ_U(fc_bypass__prefilter(b2, &r6, &slot), 1);
+	CHECK_EQ_U(run(&s, 0), 1);
+	CHECK_EQ_U(run(&s6, 0), 1);
+	CHECK_EQ_U(fc_bypass__flush(b2), 2);
+	CHECK_EQ_U(fc_bypass__prefilter(b2, &r, &slot), 0);
+	CHECK_EQ_U(run(&s, 0), 0);
+	B = keep;
+	fc_bypass__close(b2);
+out:
+	B = keep;
+	umount(root);
+	rmdir(root);
+}
+
 int main(void)
 {
 	struct fc_bypass_opts o = { .mode = FC_BYPASS_SOCKET, .ifname = "lo", .pin_root = "",
@@ -313,6 +481,8 @@ int main(void)
 		printf("FAIL bpf_prog_load: %s\n", err);
 		return 1;
 	}
+	xdp_mode = 1;
+	RUN(test_prefilter_rebuilt_on_restart);
 	for (xdp_mode = 1; xdp_mode >= 0; xdp_mode--) {
 		printf("# %s program\n", xdp_mode ? "xdp" : "socket filter");
 		RUN(test_ipv4_hit_both_directions);
@@ -324,6 +494,9 @@ int main(void)
 		RUN(test_block_list);
 		RUN(test_small_and_cut_frames);
 		RUN(test_not_keyable);
+		RUN(test_key_ties);
+		RUN(test_prefilter_shared_slot);
+		RUN(test_prefilter_v6);
 	}
 	fc_bypass__close(B);
 	return T_DONE();
