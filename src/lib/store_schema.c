@@ -4,7 +4,7 @@
  * the migration runner, the record <-> row mapping shared by the sqlite sink
  * and the query code, SQLite codes as errnos, and the default store path.
  *
- * Schema v2 (docs/store.md has the reasoning; v1 -> v2 below):
+ * Schema v3 (docs/store.md has the reasoning; v1 -> v2 -> v3 below):
  *   flows       one row per record; every field; times integer ns since the
  *               epoch; addresses as RFC 5952 / dotted-quad text (what users
  *               type and see, and what equality filters compare); optional
@@ -16,10 +16,12 @@
  *   flow_segs   per segment: the lowest and highest end_ns in it (a v1
  *               store's segments are its hours), so a lookup over a time
  *               range visits only the segments that overlap it.
- *   talk_hour   per hour of end time, per (side, address, proto): bytes+rbytes,
- *               (side 0 source, 1 destination, 2 both: a host talking to itself)
- *               pkts+rpkts, records. See store_meta.
- *   port_hour   per hour, per (proto, responder port): the same sums.
+ *   talk_hour   per hour of end time, per (part, side, address, proto):
+ *               bytes+rbytes, pkts+rpkts, records (side 0 source, 1
+ *               destination, 2 both: a host talking to itself). A group's
+ *               sums are spread over parts (one per fold of the writer's
+ *               sums, 0 = merged): add them up. See store_meta.
+ *   port_hour   per hour, per (part, proto, responder port): the same sums.
  *   talk_day, port_day  the same per UTC day (bucket = end_ns / 1 d), so a
  *               week-long query reads 7 days of groups, not 168 hours.
  *   store_meta  rollup_upto: the rollups hold exactly the flows rows with
@@ -27,6 +29,7 @@
  *               in every minute in one transaction with this mark; after a
  *               crash it re-reads rows above the mark, and readers add them
  *               from flows, so rollups and rows never disagree.
+ *   rollup_parts  per (tier, bucket): parts written since the last merge.
  *   schema_version  one row: the version.
  * 64-bit unsigned values are stored as the same bit pattern in SQLite's
  * signed 64-bit integers (exact round trip; sums stay right below 2^63).
@@ -95,9 +98,48 @@ static const char schema_v2[] =
 	"INSERT INTO flow_segs SELECT seg, seg * 3600000000000, seg * 3600000000000 + 3599999999999"
 	" FROM (SELECT DISTINCT seg FROM flows);";
 
+/*
+ * v3: rollup rows are written in parts. A writer's fold of its in-memory
+ * sums used to upsert into (bucket, side, addr, proto): with many groups
+ * every fold dirtied most of the table's pages (random key order), and the
+ * rollups cost more CPU than the rows. Now the key is (bucket, part, ...),
+ * part = the rollup_upto mark of the fold that wrote the row, so a fold's
+ * rows land after its buckets' older parts on fresh pages; readers already
+ * add up rows in C. rollup_parts counts the parts of each bucket written
+ * since its last merge; once a bucket has closed (its end is behind the
+ * newest stored record) the writer merges its parts into part 0. v2 rows
+ * become part 0, and their buckets count one part.
+ */
+#define V3_TALK(t)                                                                          \
+	"CREATE TABLE " t "_v3 (bucket INTEGER NOT NULL, part INTEGER NOT NULL,"           \
+	" side INTEGER NOT NULL, addr TEXT NOT NULL, proto INTEGER NOT NULL,"              \
+	" bytes INTEGER NOT NULL, pkts INTEGER NOT NULL, flows INTEGER NOT NULL,"          \
+	" PRIMARY KEY (bucket, part, side, addr, proto)) WITHOUT ROWID;"                   \
+	"INSERT INTO " t "_v3 SELECT bucket, 0, side, addr, proto, bytes, pkts, flows"     \
+	" FROM " t ";"                                                                     \
+	"DROP TABLE " t ";"                                                                \
+	"ALTER TABLE " t "_v3 RENAME TO " t ";"
+#define V3_PORT(t)                                                                          \
+	"CREATE TABLE " t "_v3 (bucket INTEGER NOT NULL, part INTEGER NOT NULL,"           \
+	" proto INTEGER NOT NULL, port INTEGER NOT NULL, bytes INTEGER NOT NULL,"          \
+	" pkts INTEGER NOT NULL, flows INTEGER NOT NULL,"                                  \
+	" PRIMARY KEY (bucket, part, proto, port)) WITHOUT ROWID;"                         \
+	"INSERT INTO " t "_v3 SELECT bucket, 0, proto, port, bytes, pkts, flows FROM " t ";" \
+	"DROP TABLE " t ";"                                                                \
+	"ALTER TABLE " t "_v3 RENAME TO " t ";"
+static const char schema_v3[] =
+	V3_TALK("talk_hour") V3_PORT("port_hour") V3_TALK("talk_day") V3_PORT("port_day")
+	"CREATE TABLE rollup_parts (tier INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+	" parts INTEGER NOT NULL, PRIMARY KEY (tier, bucket)) WITHOUT ROWID;"
+	"INSERT INTO rollup_parts SELECT DISTINCT 0, bucket, 1 FROM port_hour;"
+	"INSERT INTO rollup_parts SELECT DISTINCT 1, bucket, 1 FROM port_day;";
+#undef V3_TALK
+#undef V3_PORT
+
 const struct fc_store_migration fc_store_migrations[] = {
 	{ 1, schema_v1, NULL },
 	{ 2, schema_v2, NULL },
+	{ 3, schema_v3, NULL },
 };
 const size_t fc_store_nmigrations = sizeof(fc_store_migrations) / sizeof(fc_store_migrations[0]);
 
