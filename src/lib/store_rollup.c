@@ -3,10 +3,11 @@
  * store_rollup.c - the flow store's rollups on the writer's side
  * (store_rollup.h): in-memory sums per (tier, bucket, side, address, proto)
  * and (tier, bucket, proto, port), keyed by binary address so counting a
- * record formats nothing; writing them as one new part of each bucket
- * (plain inserts after the bucket's older parts, not upserts spread over
- * the whole table); merging the parts of a bucket once it has closed; and
- * the catch-up that rebuilds the sums from flows rows above rollup_upto.
+ * record formats nothing; writing them as one new part of each bucket,
+ * packed FC_ROLLUP_BLOB_ENTS groups to a row (store_rollup.h has the
+ * entry format); merging the parts of a bucket once it has closed; the
+ * conversion of schema v2's one-row-per-group tables; and the catch-up
+ * that rebuilds the sums from flows rows above rollup_upto.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -211,173 +212,165 @@ static int step_reset(sqlite3_stmt *s)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-/* The distinct (tier, bucket) pairs of r's groups, for rollup_parts. */
-struct bucket_set {
-	struct { int64_t bucket; int tier; } *v;
-	size_t n, cap;
-};
-
-static int bucket_set_add(struct bucket_set *s, int tier, int64_t bucket)
+static void put_le(uint8_t *p, uint64_t v, int n)
 {
-	size_t i;
+	int i;
 
-	/* few buckets per write (hours of the last minute): a scan is enough,
-	 * newest first since that is where the next group usually lands */
-	for (i = s->n; i > 0; i--)
-		if (s->v[i - 1].bucket == bucket && s->v[i - 1].tier == tier)
-			return 0;
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 64;
-		void *nv = realloc(s->v, ncap * sizeof(*s->v));
-
-		if (!nv)
-			return -ENOMEM;
-		s->v = nv;
-		s->cap = ncap;
-	}
-	s->v[s->n].bucket = bucket;
-	s->v[s->n++].tier = tier;
-	return 0;
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* A group to write, with its address as stored. */
-struct wrow {
-	const struct group *g;
-	char addr[INET6_ADDRSTRLEN];
-};
-
-/* The tables' key order (tier and kind pick the table; part is the same for
- * all): each row then lands right after the previous one, on the page
- * SQLite just filled, instead of splitting pages all over the part. */
-static int cmp_wrow(const void *pa, const void *pb)
+static uint64_t get_le(const uint8_t *p, int n)
 {
-	const struct wrow *a = pa, *b = pb;
-	const struct group *x = a->g, *y = b->g;
-	int c;
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+void fc_rollup_ent__read(const uint8_t *p, struct fc_rollup_ent *e)
+{
+	memcpy(e->addr.b, p, 16);
+	e->family = p[16];
+	e->side = p[17];
+	e->proto = p[18];
+	e->port = (uint16_t)get_le(p + 20, 2);
+	e->bytes = get_le(p + 24, 8);
+	e->pkts = get_le(p + 32, 8);
+	e->flows = get_le(p + 40, 8);
+}
+
+static void ent_write(uint8_t *p, const struct group *g)
+{
+	memset(p, 0, FC_ROLLUP_ENT_SIZE);
+	if (g->kind == KIND_TALK) {
+		memcpy(p, g->addr.b, 16);
+		p[16] = g->family;
+		p[17] = g->side;
+	}
+	p[18] = (uint8_t)g->proto;
+	if (g->kind == KIND_PORT)
+		put_le(p + 20, (uint16_t)g->port, 2);
+	put_le(p + 24, g->bytes, 8);
+	put_le(p + 32, g->pkts, 8);
+	put_le(p + 40, g->flows, 8);
+}
+
+/* Add one stored entry of tier's talk or port table to r. 0 or -ENOMEM. */
+static int add_ent(struct fc_rollup *r, int tier, int kind, int64_t bucket,
+		   const struct fc_rollup_ent *e)
+{
+	struct group k;
+
+	memset(&k, 0, sizeof(k));
+	k.bucket = bucket;
+	k.tier = (uint8_t)tier;
+	k.kind = (uint8_t)kind;
+	k.proto = e->proto;
+	if (kind == KIND_TALK) {
+		k.side = e->side;
+		k.family = e->family;
+		key_addr(&k.addr, &e->addr, e->family);
+	} else {
+		k.port = e->port;
+	}
+	return add_group(r, &k, e->bytes, e->pkts, e->flows);
+}
+
+/* table, then bucket: the order rows are written in */
+static int cmp_gptr(const void *pa, const void *pb)
+{
+	const struct group *x = *(const struct group *const *)pa, *y = *(const struct group *const *)pb;
 
 	if (x->tier != y->tier)
 		return x->tier < y->tier ? -1 : 1;
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
-	if (x->bucket != y->bucket)
-		return x->bucket < y->bucket ? -1 : 1;
-	if (x->kind == KIND_TALK) {
-		if (x->side != y->side)
-			return x->side < y->side ? -1 : 1;
-		c = strcmp(a->addr, b->addr);	/* SQLite's BINARY collation */
-		if (c)
-			return c;
-		return x->proto < y->proto ? -1 : x->proto > y->proto;
-	}
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	return x->port < y->port ? -1 : x->port > y->port;
+	return x->bucket < y->bucket ? -1 : x->bucket > y->bucket;
 }
 
 /*
- * Insert every group of r as rows of part `part`; with count_parts, count
- * one more part for each bucket written in rollup_parts. Returns a SQLite
- * code.
+ * Write every group of r into the rollup tables as part `part` of its
+ * bucket: one row per FC_ROLLUP_BLOB_ENTS groups of a (table, bucket), seq
+ * numbered from *seq on (the caller keeps (bucket, part, seq) unique). With
+ * count_parts, count one more part for each bucket in rollup_parts.
+ * Returns a SQLite code.
  */
-static int write_part(struct fc_rollup *r, sqlite3 *db, int64_t part, int count_parts)
+static int write_part(struct fc_rollup *r, sqlite3 *db, int64_t part, int64_t *seq,
+		      int count_parts)
 {
-	sqlite3_stmt *talk[FC_STORE_NTIERS] = { 0 }, *port[FC_STORE_NTIERS] = { 0 }, *parts = NULL;
-	struct bucket_set bs = { 0 };
-	struct wrow *rows;
-	char sql[512];
-	size_t i, n = 0;
-	int rc = SQLITE_OK, t;
+	sqlite3_stmt *ins[FC_STORE_NTIERS][2] = { { 0 } }, *parts = NULL, *s;
+	const struct group **v;
+	uint8_t *blob = NULL;
+	char sql[256];
+	size_t i, j, n = 0;
+	int rc = SQLITE_OK, t, k;
 
-	rows = malloc((r->used ? r->used : 1) * sizeof(*rows));
-	if (!rows)
+	if (!r->used)
+		return SQLITE_OK;
+	v = malloc(r->used * sizeof(*v));
+	blob = malloc(FC_ROLLUP_BLOB_ENTS * FC_ROLLUP_ENT_SIZE);
+	if (!v || !blob) {
+		free(v);
+		free(blob);
 		return SQLITE_NOMEM;
-	for (i = 0; i < r->cap; i++) {
-		if (!r->g[i].kind)
-			continue;
-		rows[n].g = &r->g[i];
-		if (r->g[i].kind == KIND_TALK)
-			fc_addr_to_str(&r->g[i].addr, r->g[i].family, rows[n].addr,
-				       sizeof(rows[n].addr));
-		else
-			rows[n].addr[0] = '\0';
-		n++;
 	}
-	qsort(rows, n, sizeof(*rows), cmp_wrow);
-
-	/* a part is new rows, but upserts keep a repeated part (a write that
-	 * added no rows reuses the mark) from failing on the key */
+	for (i = 0; i < r->cap; i++)
+		if (r->g[i].kind)
+			v[n++] = &r->g[i];
+	qsort(v, n, sizeof(*v), cmp_gptr);
 	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
-		snprintf(sql, sizeof(sql), "INSERT INTO %s (bucket, part, side, addr, proto, bytes,"
-			 " pkts, flows) VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE"
-			 " SET bytes = bytes + excluded.bytes, pkts = pkts + excluded.pkts,"
-			 " flows = flows + excluded.flows", fc_store_tiers[t].talk);
-		rc = sqlite3_prepare_v2(db, sql, -1, &talk[t], NULL);
-		if (rc != SQLITE_OK)
-			break;
-		snprintf(sql, sizeof(sql), "INSERT INTO %s (bucket, part, proto, port, bytes, pkts,"
-			 " flows) VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET"
-			 " bytes = bytes + excluded.bytes, pkts = pkts + excluded.pkts,"
-			 " flows = flows + excluded.flows", fc_store_tiers[t].port);
-		rc = sqlite3_prepare_v2(db, sql, -1, &port[t], NULL);
-		if (rc != SQLITE_OK)
-			break;
-		sqlite3_bind_int64(talk[t], 8, part);
-		sqlite3_bind_int64(port[t], 7, part);
+		for (k = 0; k < 2 && rc == SQLITE_OK; k++) {
+			snprintf(sql, sizeof(sql), "INSERT INTO %s (bucket, part, seq, data) VALUES"
+				 " (?1, ?2, ?3, ?4)", k ? fc_store_tiers[t].port : fc_store_tiers[t].talk);
+			rc = sqlite3_prepare_v2(db, sql, -1, &ins[t][k], NULL);
+		}
 	}
 	if (rc == SQLITE_OK && count_parts)
 		rc = sqlite3_prepare_v2(db, "INSERT INTO rollup_parts (tier, bucket, parts) VALUES"
 					" (?1, ?2, 1) ON CONFLICT DO UPDATE SET parts = parts + 1",
 					-1, &parts, NULL);
-	for (i = 0; rc == SQLITE_OK && i < n; i++) {
-		const struct group *g = rows[i].g;
-		sqlite3_stmt *s;
+	for (i = 0; rc == SQLITE_OK && i < n; i = j) {
+		const struct group *g = v[i];
+		size_t m = 0;
 
-		if (g->kind == KIND_TALK) {
-			s = talk[g->tier];
-			sqlite3_bind_int64(s, 1, g->bucket);
-			sqlite3_bind_int(s, 2, g->side);
-			sqlite3_bind_text(s, 3, rows[i].addr, -1, SQLITE_STATIC);
-			sqlite3_bind_int(s, 4, g->proto);
-			sqlite3_bind_int64(s, 5, (sqlite3_int64)g->bytes);
-			sqlite3_bind_int64(s, 6, (sqlite3_int64)g->pkts);
-			sqlite3_bind_int64(s, 7, (sqlite3_int64)g->flows);
-			rc = step_reset(s);
-		} else if (g->kind == KIND_PORT) {
-			s = port[g->tier];
-			sqlite3_bind_int64(s, 1, g->bucket);
-			sqlite3_bind_int(s, 2, g->proto);
-			sqlite3_bind_int(s, 3, g->port);
-			sqlite3_bind_int64(s, 4, (sqlite3_int64)g->bytes);
-			sqlite3_bind_int64(s, 5, (sqlite3_int64)g->pkts);
-			sqlite3_bind_int64(s, 6, (sqlite3_int64)g->flows);
-			rc = step_reset(s);
-			if (rc == SQLITE_OK && count_parts && bucket_set_add(&bs, g->tier, g->bucket))
-				rc = SQLITE_NOMEM;
+		for (j = i; j < n && m < FC_ROLLUP_BLOB_ENTS && !cmp_gptr(&v[i], &v[j]); j++)
+			ent_write(blob + FC_ROLLUP_ENT_SIZE * m++, v[j]);
+		s = ins[g->tier][g->kind == KIND_PORT];
+		sqlite3_bind_int64(s, 1, g->bucket);
+		sqlite3_bind_int64(s, 2, part);
+		sqlite3_bind_int64(s, 3, (*seq)++);
+		sqlite3_bind_blob(s, 4, blob, (int)(m * FC_ROLLUP_ENT_SIZE), SQLITE_STATIC);
+		rc = step_reset(s);
+		/* every record adds a port group to each tier, so the port rows
+		 * name every bucket written; count a part once per bucket */
+		if (rc == SQLITE_OK && count_parts && g->kind == KIND_PORT &&
+		    (i == 0 || cmp_gptr(&v[i - 1], &v[i]))) {
+			sqlite3_bind_int(parts, 1, g->tier);
+			sqlite3_bind_int64(parts, 2, g->bucket);
+			rc = step_reset(parts);
 		}
 	}
-	/* every record adds a port group to each tier, so the port groups
-	 * name every bucket written */
-	for (i = 0; rc == SQLITE_OK && i < bs.n; i++) {
-		sqlite3_bind_int(parts, 1, bs.v[i].tier);
-		sqlite3_bind_int64(parts, 2, bs.v[i].bucket);
-		rc = step_reset(parts);
-	}
-	for (t = 0; t < FC_STORE_NTIERS; t++) {
-		sqlite3_finalize(talk[t]);
-		sqlite3_finalize(port[t]);
-	}
+	for (t = 0; t < FC_STORE_NTIERS; t++)
+		for (k = 0; k < 2; k++)
+			sqlite3_finalize(ins[t][k]);
 	sqlite3_finalize(parts);
-	free(bs.v);
-	free(rows);
+	free(blob);
+	free(v);
 	return rc;
 }
 
 int fc_rollup__write(struct fc_rollup *r, sqlite3 *db, int64_t upto)
 {
 	sqlite3_stmt *mark;
+	int64_t seq = 0;
 	int rc;
 
-	rc = write_part(r, db, upto, 1);
+	/* upto is above every earlier fold's mark whenever r holds groups (they
+	 * come from rows with id > the last mark), so (bucket, upto) is new */
+	rc = write_part(r, db, upto, &seq, 1);
 	if (rc != SQLITE_OK)
 		return rc;
 	rc = sqlite3_prepare_v2(db, "UPDATE store_meta SET value = ?1 WHERE key = 'rollup_upto'", -1,
@@ -397,92 +390,133 @@ static int parse_addr(const char *s, int family, struct fc_addr *a)
 	return s && inet_pton(family == 6 ? AF_INET6 : AF_INET, s, a->b) == 1 ? 0 : -EINVAL;
 }
 
+/* Add the entries of sql's rows (bucket, data) to r as tier/kind groups. */
+static int load_parts(struct fc_rollup *r, sqlite3 *db, const char *sql, int64_t bucket, int tier,
+		      int kind)
+{
+	struct fc_rollup_ent e;
+	sqlite3_stmt *s;
+	int rc, err = 0;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, bucket);
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(s, 1);
+		int i, n = sqlite3_column_bytes(s, 1) / FC_ROLLUP_ENT_SIZE;
+
+		for (i = 0; i < n && !err; i++) {
+			fc_rollup_ent__read(p + (size_t)i * FC_ROLLUP_ENT_SIZE, &e);
+			err = add_ent(r, tier, kind, sqlite3_column_int64(s, 0), &e);
+		}
+	}
+	sqlite3_finalize(s);
+	return err ? SQLITE_NOMEM : rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int exec_bucket(sqlite3 *db, const char *sql, int tier, int64_t bucket)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, bucket);
+	sqlite3_bind_int(s, 2, tier);
+	rc = step_reset(s);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int fc_rollup__merge(sqlite3 *db, int tier, int64_t bucket)
 {
 	struct fc_rollup *r;
-	sqlite3_stmt *s = NULL;
+	int64_t seq = 0;
 	char sql[256];
-	struct group k;
-	int rc, e = 0;
+	int rc, k;
 
 	r = fc_rollup__new();
 	if (!r)
 		return SQLITE_NOMEM;
-	memset(&k, 0, sizeof(k));
-	k.bucket = bucket;
-	k.tier = (uint8_t)tier;
-	k.kind = KIND_TALK;
-	snprintf(sql, sizeof(sql), "SELECT side, addr, proto, bytes, pkts, flows FROM %s"
-		 " WHERE bucket = ?1", fc_store_tiers[tier].talk);
-	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, bucket);
-		while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			const char *a = (const char *)sqlite3_column_text(s, 1);
+	for (k = 0, rc = SQLITE_OK; k < 2 && rc == SQLITE_OK; k++) {
+		const char *table = k ? fc_store_tiers[tier].port : fc_store_tiers[tier].talk;
 
-			k.side = (uint8_t)sqlite3_column_int(s, 0);
-			k.family = a && strchr(a, ':') ? 6 : 4;
-			k.proto = (int16_t)sqlite3_column_int(s, 2);
-			e = parse_addr(a, k.family, &k.addr);
-			if (!e)
-				e = add_group(r, &k, (uint64_t)sqlite3_column_int64(s, 3),
-					      (uint64_t)sqlite3_column_int64(s, 4),
-					      (uint64_t)sqlite3_column_int64(s, 5));
-		}
-		sqlite3_finalize(s);
-		rc = e == -ENOMEM ? SQLITE_NOMEM : e ? SQLITE_MISMATCH : rc == SQLITE_DONE ? SQLITE_OK : rc;
+		snprintf(sql, sizeof(sql), "SELECT bucket, data FROM %s WHERE bucket = ?1", table);
+		rc = load_parts(r, db, sql, bucket, tier, k ? KIND_PORT : KIND_TALK);
+		/* the bucket's rows go, and come back summed as part 0 */
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE bucket = ?1", table);
+		if (rc == SQLITE_OK)
+			rc = exec_bucket(db, sql, tier, bucket);
 	}
-	if (rc == SQLITE_OK) {
-		memset(&k, 0, sizeof(k));
-		k.bucket = bucket;
-		k.tier = (uint8_t)tier;
-		k.kind = KIND_PORT;
-		snprintf(sql, sizeof(sql), "SELECT proto, port, bytes, pkts, flows FROM %s"
-			 " WHERE bucket = ?1", fc_store_tiers[tier].port);
-		rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	}
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, bucket);
-		while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			k.proto = (int16_t)sqlite3_column_int(s, 0);
-			k.port = sqlite3_column_int(s, 1);
-			e = add_group(r, &k, (uint64_t)sqlite3_column_int64(s, 2),
-				      (uint64_t)sqlite3_column_int64(s, 3),
-				      (uint64_t)sqlite3_column_int64(s, 4));
-		}
-		sqlite3_finalize(s);
-		rc = e ? SQLITE_NOMEM : rc == SQLITE_DONE ? SQLITE_OK : rc;
-	}
-	/* the bucket's rows go, and come back summed as part 0 */
-	if (rc == SQLITE_OK) {
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE bucket = ?1", fc_store_tiers[tier].talk);
-		rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_int64(s, 1, bucket);
-			rc = step_reset(s);
+	if (rc == SQLITE_OK)
+		rc = write_part(r, db, 0, &seq, 0);
+	if (rc == SQLITE_OK)
+		rc = exec_bucket(db, "UPDATE rollup_parts SET parts = 1 WHERE bucket = ?1 AND tier = ?2",
+				 tier, bucket);
+	fc_rollup__free(r);
+	return rc;
+}
+
+int fc_rollup__import_v2(sqlite3 *db)
+{
+	struct fc_rollup *r;
+	int64_t seq = 0;
+	char sql[256];
+	int rc = SQLITE_OK, t, k;
+
+	r = fc_rollup__new();
+	if (!r)
+		return SQLITE_NOMEM;
+	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
+		for (k = 0; k < 2 && rc == SQLITE_OK; k++) {
+			const char *table = k ? fc_store_tiers[t].port : fc_store_tiers[t].talk;
+			sqlite3_stmt *s;
+
+			snprintf(sql, sizeof(sql), k ?
+				 "SELECT bucket, 0, '', proto, bytes, pkts, flows, port FROM %s_v2" :
+				 "SELECT bucket, side, addr, proto, bytes, pkts, flows, 0 FROM %s_v2",
+				 table);
+			rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+			if (rc != SQLITE_OK)
+				break;
+			while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+				const char *a = (const char *)sqlite3_column_text(s, 2);
+				struct fc_rollup_ent e;
+
+				memset(&e, 0, sizeof(e));
+				e.side = (uint8_t)sqlite3_column_int(s, 1);
+				e.family = a && strchr(a, ':') ? 6 : 4;
+				if (!k && parse_addr(a, e.family, &e.addr)) {
+					rc = SQLITE_MISMATCH;	/* not what a flowcut wrote */
+					break;
+				}
+				e.proto = (uint8_t)sqlite3_column_int(s, 3);
+				e.bytes = (uint64_t)sqlite3_column_int64(s, 4);
+				e.pkts = (uint64_t)sqlite3_column_int64(s, 5);
+				e.flows = (uint64_t)sqlite3_column_int64(s, 6);
+				e.port = (uint16_t)sqlite3_column_int(s, 7);
+				if (add_ent(r, t, k ? KIND_PORT : KIND_TALK, sqlite3_column_int64(s, 0), &e)) {
+					rc = SQLITE_NOMEM;
+					break;
+				}
+				/* bounded memory: a bucket may span two writes (same part
+				 * 0, later seq); readers add both */
+				if (r->used >= 200000) {
+					rc = write_part(r, db, 0, &seq, 0);
+					fc_rollup__clear(r);
+					if (rc != SQLITE_OK)
+						break;
+				}
+			}
 			sqlite3_finalize(s);
-		}
-	}
-	if (rc == SQLITE_OK) {
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE bucket = ?1", fc_store_tiers[tier].port);
-		rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_int64(s, 1, bucket);
-			rc = step_reset(s);
-			sqlite3_finalize(s);
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_OK;
 		}
 	}
 	if (rc == SQLITE_OK)
-		rc = write_part(r, db, 0, 0);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "UPDATE rollup_parts SET parts = 1 WHERE tier = ?1"
-					" AND bucket = ?2", -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int(s, 1, tier);
-		sqlite3_bind_int64(s, 2, bucket);
-		rc = step_reset(s);
-		sqlite3_finalize(s);
-	}
+		rc = write_part(r, db, 0, &seq, 0);
 	fc_rollup__free(r);
 	return rc;
 }

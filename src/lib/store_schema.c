@@ -16,12 +16,14 @@
  *   flow_segs   per segment: the lowest and highest end_ns in it (a v1
  *               store's segments are its hours), so a lookup over a time
  *               range visits only the segments that overlap it.
- *   talk_hour   per hour of end time, per (part, side, address, proto):
+ *   talk_hour   per hour of end time, per (side, address, proto):
  *               bytes+rbytes, pkts+rpkts, records (side 0 source, 1
- *               destination, 2 both: a host talking to itself). A group's
- *               sums are spread over parts (one per fold of the writer's
- *               sums, 0 = merged): add them up. See store_meta.
- *   port_hour   per hour, per (part, proto, responder port): the same sums.
+ *               destination, 2 both: a host talking to itself), packed
+ *               into rows (bucket, part, seq, data) - store_rollup.h has
+ *               the entry format. A group's sums may be spread over parts
+ *               (one per fold of the writer's sums, 0 = merged) and rows:
+ *               add them up. See store_meta.
+ *   port_hour   per hour, per (proto, responder port): the same sums.
  *   talk_day, port_day  the same per UTC day (bucket = end_ns / 1 d), so a
  *               week-long query reads 7 days of groups, not 168 hours.
  *   store_meta  rollup_upto: the rollups hold exactly the flows rows with
@@ -42,6 +44,7 @@
 #include <unistd.h>
 
 #include "flowcut/store.h"
+#include "store_rollup.h"
 #include "store_schema.h"
 
 static const char schema_v1[] =
@@ -99,47 +102,47 @@ static const char schema_v2[] =
 	" FROM (SELECT DISTINCT seg FROM flows);";
 
 /*
- * v3: rollup rows are written in parts. A writer's fold of its in-memory
- * sums used to upsert into (bucket, side, addr, proto): with many groups
- * every fold dirtied most of the table's pages (random key order), and the
- * rollups cost more CPU than the rows. Now the key is (bucket, part, ...),
- * part = the rollup_upto mark of the fold that wrote the row, so a fold's
- * rows land after its buckets' older parts on fresh pages; readers already
- * add up rows in C. rollup_parts counts the parts of each bucket written
- * since its last merge; once a bucket has closed (its end is behind the
- * newest stored record) the writer merges its parts into part 0. v2 rows
- * become part 0, and their buckets count one part.
+ * v3: rollups are written in packed parts. A writer's fold of its in-memory
+ * sums used to upsert one row per group into (bucket, side, addr, proto):
+ * with many groups every fold dirtied most of the tables' pages (random key
+ * order), and even as plain appends each group was a SQLite row, ~2 us of
+ * CPU - with a new address per record the rollups cost more than the rows.
+ * Now a fold writes, per table and bucket, rows (bucket, part, seq, data)
+ * with data = up to FC_ROLLUP_BLOB_ENTS groups packed as fixed 48-byte
+ * entries (store_rollup.h), part = the fold's rollup_upto mark; readers
+ * decode and add up entries in C (they already summed rows). rollup_parts
+ * counts each bucket's parts since its last merge; once a bucket has closed
+ * (its end is behind the newest stored record) the writer merges its parts
+ * into part 0. v2's rows become part 0 (fc_rollup__import_v2()), and their
+ * buckets count one part.
  */
-#define V3_TALK(t)                                                                          \
-	"CREATE TABLE " t "_v3 (bucket INTEGER NOT NULL, part INTEGER NOT NULL,"           \
-	" side INTEGER NOT NULL, addr TEXT NOT NULL, proto INTEGER NOT NULL,"              \
-	" bytes INTEGER NOT NULL, pkts INTEGER NOT NULL, flows INTEGER NOT NULL,"          \
-	" PRIMARY KEY (bucket, part, side, addr, proto)) WITHOUT ROWID;"                   \
-	"INSERT INTO " t "_v3 SELECT bucket, 0, side, addr, proto, bytes, pkts, flows"     \
-	" FROM " t ";"                                                                     \
-	"DROP TABLE " t ";"                                                                \
-	"ALTER TABLE " t "_v3 RENAME TO " t ";"
-#define V3_PORT(t)                                                                          \
-	"CREATE TABLE " t "_v3 (bucket INTEGER NOT NULL, part INTEGER NOT NULL,"           \
-	" proto INTEGER NOT NULL, port INTEGER NOT NULL, bytes INTEGER NOT NULL,"          \
-	" pkts INTEGER NOT NULL, flows INTEGER NOT NULL,"                                  \
-	" PRIMARY KEY (bucket, part, proto, port)) WITHOUT ROWID;"                         \
-	"INSERT INTO " t "_v3 SELECT bucket, 0, proto, port, bytes, pkts, flows FROM " t ";" \
-	"DROP TABLE " t ";"                                                                \
-	"ALTER TABLE " t "_v3 RENAME TO " t ";"
+#define V3_TABLE(t)                                                                         \
+	"ALTER TABLE " t " RENAME TO " t "_v2;"                                            \
+	"CREATE TABLE " t " (bucket INTEGER NOT NULL, part INTEGER NOT NULL,"              \
+	" seq INTEGER NOT NULL, data BLOB NOT NULL,"                                       \
+	" PRIMARY KEY (bucket, part, seq)) WITHOUT ROWID;"
 static const char schema_v3[] =
-	V3_TALK("talk_hour") V3_PORT("port_hour") V3_TALK("talk_day") V3_PORT("port_day")
+	V3_TABLE("talk_hour") V3_TABLE("port_hour") V3_TABLE("talk_day") V3_TABLE("port_day")
 	"CREATE TABLE rollup_parts (tier INTEGER NOT NULL, bucket INTEGER NOT NULL,"
 	" parts INTEGER NOT NULL, PRIMARY KEY (tier, bucket)) WITHOUT ROWID;"
-	"INSERT INTO rollup_parts SELECT DISTINCT 0, bucket, 1 FROM port_hour;"
-	"INSERT INTO rollup_parts SELECT DISTINCT 1, bucket, 1 FROM port_day;";
-#undef V3_TALK
-#undef V3_PORT
+	"INSERT INTO rollup_parts SELECT DISTINCT 0, bucket, 1 FROM port_hour_v2;"
+	"INSERT INTO rollup_parts SELECT DISTINCT 1, bucket, 1 FROM port_day_v2;";
+#undef V3_TABLE
+
+static int schema_v3_fn(sqlite3 *db)
+{
+	int rc = fc_rollup__import_v2(db);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "DROP TABLE talk_hour_v2; DROP TABLE port_hour_v2;"
+				  " DROP TABLE talk_day_v2; DROP TABLE port_day_v2;", NULL, NULL, NULL);
+	return rc;
+}
 
 const struct fc_store_migration fc_store_migrations[] = {
 	{ 1, schema_v1, NULL },
 	{ 2, schema_v2, NULL },
-	{ 3, schema_v3, NULL },
+	{ 3, schema_v3, schema_v3_fn },
 };
 const size_t fc_store_nmigrations = sizeof(fc_store_migrations) / sizeof(fc_store_migrations[0]);
 
