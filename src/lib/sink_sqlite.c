@@ -22,8 +22,8 @@
  * new part of each bucket together with the rollup_upto mark; rows above
  * the mark (a crash) are summed again at the next open. After a write of
  * the sums, up to MERGE_MAX buckets that have closed (ended MERGE_LAG_NS
- * before the newest stored record) have their parts merged into one, each
- * in its own transaction.
+ * before the newest stored record) or gathered more than MERGE_OPEN_PARTS
+ * parts have their parts merged into one, each in its own transaction.
  *
  * Retention runs at open (for up to RETAIN_OPEN_NS), then at most once a
  * minute or while a backlog remains, each time deleting at most RETAIN_CHUNK
@@ -54,6 +54,7 @@
 #define BATCH_HINT 16384		/* records per write() we ask the exporter for */
 #define MERGE_LAG_NS 600000000000ULL	/* a bucket is closed this long after its end */
 #define MERGE_MAX 8			/* buckets merged after one rollup write */
+#define MERGE_OPEN_PARTS 32		/* an open bucket is merged with more parts */
 
 struct sqlite_sink {
 	sqlite3 *db;
@@ -200,7 +201,7 @@ static int prepare_all(struct sqlite_sink *q)
 	}
 	if (rc == SQLITE_OK)
 		rc = prepare(q, "SELECT bucket FROM rollup_parts WHERE tier = ?1 AND parts > 1"
-			     " AND bucket < ?2 ORDER BY bucket LIMIT ?3", &q->closed);
+			     " AND (bucket < ?2 OR parts > ?4) ORDER BY bucket LIMIT ?3", &q->closed);
 	return rc;
 }
 
@@ -360,7 +361,9 @@ static void roll_add(struct sqlite_sink *q, const struct fc_flow_rec *recs, size
  * transaction (a day of many groups is the largest: its rows are read,
  * deleted and written once). A bucket is closed MERGE_LAG_NS after its end
  * by the newest stored record; a record that comes later only adds a part,
- * merged in turn. Returns a SQLite code; what is not merged stays correct
+ * merged in turn. An open bucket is merged once it has more than
+ * MERGE_OPEN_PARTS parts, so a query over today never reads a day of
+ * one-minute parts (a fold a minute: today is merged every ~half hour). Returns a SQLite code; what is not merged stays correct
  * (readers add parts up) and is tried again after the next rollup write.
  */
 static int roll_merge(struct sqlite_sink *q)
@@ -368,13 +371,13 @@ static int roll_merge(struct sqlite_sink *q)
 	int64_t todo[MERGE_MAX];
 	int rc = SQLITE_OK, t, n, i;
 
-	if (q->newest_end_ns < MERGE_LAG_NS)
-		return SQLITE_OK;
 	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
 		sqlite3_bind_int(q->closed, 1, t);
-		sqlite3_bind_int64(q->closed, 2, (sqlite3_int64)((q->newest_end_ns - MERGE_LAG_NS) /
-								 fc_store_tiers[t].ns));
+		sqlite3_bind_int64(q->closed, 2, q->newest_end_ns < MERGE_LAG_NS ? 0 :
+				   (sqlite3_int64)((q->newest_end_ns - MERGE_LAG_NS) /
+						   fc_store_tiers[t].ns));
 		sqlite3_bind_int(q->closed, 3, MERGE_MAX);
+		sqlite3_bind_int(q->closed, 4, MERGE_OPEN_PARTS);
 		for (n = 0; n < MERGE_MAX && (rc = sqlite3_step(q->closed)) == SQLITE_ROW; n++)
 			todo[n] = sqlite3_column_int64(q->closed, 0);
 		sqlite3_reset(q->closed);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for the sqlite sink through the public sink API: exact round
  * trip of every record field, retention, schema migrations (with a test-only
- * v2), refusing foreign and newer stores, unwritable paths, a locked store
+ * next version; v1 -> v2 -> v3 with the merge of rollup parts), refusing
+ * foreign and newer stores, unwritable paths, a locked store
  * reported as -EBUSY without losing or duplicating the batch, bad options. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -216,7 +217,7 @@ static void test_empty_write_and_reopen(void)
 	rec_v4(&r, 1763600000000000000ULL);
 	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
 	fc_sink__close(s);
-	/* a second open finds schema v1 and appends */
+	/* a second open finds the current schema and appends */
 	s = open_db("re.db", NULL);
 	CHECK(s != NULL);
 	if (!s)
@@ -649,6 +650,40 @@ static void test_migrate_v2_to_v3(void)
 	CHECK_EQ_U(protocol_flows("v2.db"), 3);
 }
 
+/* An open bucket (the current hour and day) is merged once it has more
+ * than 32 parts, so today's summaries never read a part per minute. */
+static void test_open_bucket_merged_after_many_parts(void)
+{
+	const uint64_t t = 1763600000000000000ULL;
+	uint64_t src;
+	struct fc_flow_rec r;
+	struct fc_sink *s;
+	unsigned i;
+
+	s = open_db("parts.db", NULL);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	for (i = 0; i < 32; i++) {
+		rec_v4(&r, t + i);
+		CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+		CHECK_EQ_U(fc_sink__flush(s), 0);
+	}
+	CHECK_EQ_U(query_i64("parts.db", "SELECT min(parts) FROM rollup_parts"), 32);
+	CHECK_EQ_U(rollup_entries("parts.db", "SELECT data FROM talk_day", &src), 64);
+	rec_v4(&r, t + 32);
+	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+	CHECK_EQ_U(fc_sink__flush(s), 0);	/* the 33rd part: merged */
+	fc_sink__close(s);
+	CHECK_EQ_U(query_i64("parts.db", "SELECT max(parts) FROM rollup_parts"), 1);
+	CHECK_EQ_U(query_i64("parts.db", "SELECT count(*) FROM talk_day"), 1);
+	CHECK_EQ_U(rollup_entries("parts.db", "SELECT data FROM talk_day", &src), 2);
+	CHECK_EQ_U(src, 420 * 33 * 100 + 33);
+	CHECK_EQ_U(rollup_entries("parts.db", "SELECT data FROM talk_hour", &src), 2);
+	CHECK_EQ_U(src, 420 * 33 * 100 + 33);
+	CHECK_EQ_U(protocol_flows("parts.db"), 33);
+}
+
 static void test_foreign_db_refused(void)
 {
 	struct fc_sink *s;
@@ -835,6 +870,7 @@ int main(void)
 	RUN(test_migration_from_v0_and_failure_rolls_back);
 	RUN(test_migrate_v1_to_v2);
 	RUN(test_migrate_v2_to_v3);
+	RUN(test_open_bucket_merged_after_many_parts);
 	RUN(test_foreign_db_refused);
 	RUN(test_unwritable_paths);
 	RUN(test_locked_store_keeps_batch);
