@@ -363,8 +363,9 @@ static void roll_add(struct sqlite_sink *q, const struct fc_flow_rec *recs, size
  * by the newest stored record; a record that comes later only adds a part,
  * merged in turn. An open bucket is merged once it has more than
  * MERGE_OPEN_PARTS parts, so a query over today never reads a day of
- * one-minute parts (a fold a minute: today is merged every ~half hour). Returns a SQLite code; what is not merged stays correct
- * (readers add parts up) and is tried again after the next rollup write.
+ * one-minute parts (a fold a minute: today is merged every ~half hour).
+ * Returns a SQLite code; what is not merged stays correct (readers add
+ * parts up) and is tried again after the next rollup write.
  */
 static int roll_merge(struct sqlite_sink *q)
 {
@@ -622,10 +623,14 @@ static int sqlite_flush(struct fc_sink *s)
 
 	if (fc_rollup__size(q->roll) || q->roll_lost) {
 		rc = roll_write(q);
-		if (rc == SQLITE_OK)
-			rc = roll_merge(q);
 		if (rc != SQLITE_OK)
 			return fail(s, q, rc, "rollup");
+		/* the sums are stored: an unmerged bucket only waits */
+		rc = roll_merge(q);
+		if (rc != SQLITE_OK) {
+			fail(s, q, rc, "rollup merge (retried later)");
+			fc_sink__health(s)->up = 1;
+		}
 	}
 
 	/* Every batch is committed by write(); fold the WAL back into the file
