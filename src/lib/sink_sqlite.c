@@ -18,9 +18,12 @@
  * is rolled back whole and reported as -errno (ENOSPC, EROFS, EBUSY, ...) so
  * the exporter keeps the records - nothing is half-written or silently
  * dropped. The hourly and daily rollups are summed in memory
- * (store_rollup.c) and written once a minute, at flush and at close,
- * together with the rollup_upto mark; rows above the mark (a crash) are
- * summed again at the next open.
+ * (store_rollup.c) and written once a minute, at flush and at close, as a
+ * new part of each bucket together with the rollup_upto mark; rows above
+ * the mark (a crash) are summed again at the next open. After a write of
+ * the sums, up to MERGE_MAX buckets that have closed (ended MERGE_LAG_NS
+ * before the newest stored record) or gathered more than MERGE_OPEN_PARTS
+ * parts have their parts merged into one, each in its own transaction.
  *
  * Retention runs at open (for up to RETAIN_OPEN_NS), then at most once a
  * minute or while a backlog remains, each time deleting at most RETAIN_CHUNK
@@ -49,6 +52,9 @@
 #define ROLLUP_EVERY_NS 60000000000ULL
 #define ROLLUP_MAX_GROUPS 200000	/* ~20 MB of sums before an early write */
 #define BATCH_HINT 16384		/* records per write() we ask the exporter for */
+#define MERGE_LAG_NS 600000000000ULL	/* a bucket is closed this long after its end */
+#define MERGE_MAX 8			/* buckets merged after one rollup write */
+#define MERGE_OPEN_PARTS 32		/* an open bucket is merged with more parts */
 
 struct sqlite_sink {
 	sqlite3 *db;
@@ -58,6 +64,8 @@ struct sqlite_sink {
 	sqlite3_stmt *del_flows;	/* one retention chunk of flows */
 	sqlite3_stmt *del_talk[FC_STORE_NTIERS];	/* oldest expired bucket of talk_* */
 	sqlite3_stmt *del_port[FC_STORE_NTIERS];	/* ... of port_* */
+	sqlite3_stmt *del_parts[FC_STORE_NTIERS];	/* rollup_parts of deleted buckets */
+	sqlite3_stmt *closed;		/* buckets whose parts can be merged */
 	uint64_t retain_ns;		/* 0 = keep everything */
 	uint64_t newest_end_ns;		/* highest end_ns stored: retention's "now" if older */
 	int64_t seg;			/* flows.seg of the next row */
@@ -183,7 +191,17 @@ static int prepare_all(struct sqlite_sink *q)
 		snprintf(ins, sizeof(ins), "DELETE FROM %s WHERE bucket = (SELECT min(bucket) FROM"
 			 " %s) AND bucket < ?1", fc_store_tiers[t].port, fc_store_tiers[t].port);
 		rc = prepare(q, ins, &q->del_port[t]);
+		if (rc != SQLITE_OK)
+			break;
+		/* every record has a port group: below the lowest one no rows are left */
+		snprintf(ins, sizeof(ins), "DELETE FROM rollup_parts WHERE tier = %d AND bucket < ?1"
+			 " AND bucket < coalesce((SELECT min(bucket) FROM %s), ?1)", t,
+			 fc_store_tiers[t].port);
+		rc = prepare(q, ins, &q->del_parts[t]);
 	}
+	if (rc == SQLITE_OK)
+		rc = prepare(q, "SELECT bucket FROM rollup_parts WHERE tier = ?1 AND parts > 1"
+			     " AND (bucket < ?2 OR parts > ?4) ORDER BY bucket LIMIT ?3", &q->closed);
 	return rc;
 }
 
@@ -245,6 +263,10 @@ static int retain_chunk(struct sqlite_sink *q, int *more)
 		sqlite3_bind_int64(q->del_port[t], 1, b);
 		rc = step_done(q->del_port[t]);
 		rolled += sqlite3_changes(q->db);
+		if (rc != SQLITE_OK)
+			break;
+		sqlite3_bind_int64(q->del_parts[t], 1, b);
+		rc = step_done(q->del_parts[t]);
 	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
@@ -323,18 +345,56 @@ static int insert_all(struct sqlite_sink *q, const struct fc_flow_rec *recs, siz
 /* Sum committed records for the rollups; on ENOMEM rebuild from flows later. */
 static void roll_add(struct sqlite_sink *q, const struct fc_flow_rec *recs, size_t n)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	size_t i;
 
 	for (i = 0; i < n && !q->roll_lost; i++) {
 		const struct fc_flow_rec *r = &recs[i];
 
-		fc_addr_to_str(&r->src, r->family, src, sizeof(src));
-		fc_addr_to_str(&r->dst, r->family, dst, sizeof(dst));
-		if (fc_rollup__add(q->roll, r->end_ns, src, dst, r->proto, r->dport,
-				   r->bytes + r->rbytes, r->pkts + r->rpkts))
+		if (fc_rollup__add(q->roll, r->end_ns, r->family == 6 ? 6 : 4, &r->src, &r->dst,
+				   r->proto, r->dport, r->bytes + r->rbytes, r->pkts + r->rpkts))
 			q->roll_lost = 1;
 	}
+}
+
+/*
+ * Merge the parts of up to MERGE_MAX closed buckets, each in its own
+ * transaction (a day of many groups is the largest: its rows are read,
+ * deleted and written once). A bucket is closed MERGE_LAG_NS after its end
+ * by the newest stored record; a record that comes later only adds a part,
+ * merged in turn. An open bucket is merged once it has more than
+ * MERGE_OPEN_PARTS parts, so a query over today never reads a day of
+ * one-minute parts (a fold a minute: today is merged every ~half hour).
+ * Returns a SQLite code; what is not merged stays correct (readers add
+ * parts up) and is tried again after the next rollup write.
+ */
+static int roll_merge(struct sqlite_sink *q)
+{
+	int64_t todo[MERGE_MAX];
+	int rc = SQLITE_OK, t, n, i;
+
+	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
+		sqlite3_bind_int(q->closed, 1, t);
+		sqlite3_bind_int64(q->closed, 2, q->newest_end_ns < MERGE_LAG_NS ? 0 :
+				   (sqlite3_int64)((q->newest_end_ns - MERGE_LAG_NS) /
+						   fc_store_tiers[t].ns));
+		sqlite3_bind_int(q->closed, 3, MERGE_MAX);
+		sqlite3_bind_int(q->closed, 4, MERGE_OPEN_PARTS);
+		for (n = 0; n < MERGE_MAX && (rc = sqlite3_step(q->closed)) == SQLITE_ROW; n++)
+			todo[n] = sqlite3_column_int64(q->closed, 0);
+		sqlite3_reset(q->closed);
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+		for (i = 0; i < n && rc == SQLITE_OK; i++) {
+			rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+			if (rc != SQLITE_OK)
+				break;
+			rc = fc_rollup__merge(q->db, t, todo[i]);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+			if (rc != SQLITE_OK)
+				sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		}
+	}
+	return rc;
 }
 
 /* Fold the in-memory sums into the rollup tables with the new mark, in one
@@ -534,6 +594,8 @@ static int sqlite_write(struct fc_sink *s, const struct fc_flow_rec *recs, size_
 	if (q->roll_lost || fc_rollup__size(q->roll) > ROLLUP_MAX_GROUPS ||
 	    clock_ns(CLOCK_MONOTONIC) - q->rolled_mono_ns >= ROLLUP_EVERY_NS) {
 		rc = roll_write(q);
+		if (rc == SQLITE_OK)
+			rc = roll_merge(q);
 		if (rc != SQLITE_OK) {
 			fail(s, q, rc, "rollup (retried later)");
 			h->up = 1;
@@ -563,6 +625,12 @@ static int sqlite_flush(struct fc_sink *s)
 		rc = roll_write(q);
 		if (rc != SQLITE_OK)
 			return fail(s, q, rc, "rollup");
+		/* the sums are stored: an unmerged bucket only waits */
+		rc = roll_merge(q);
+		if (rc != SQLITE_OK) {
+			fail(s, q, rc, "rollup merge (retried later)");
+			fc_sink__health(s)->up = 1;
+		}
 	}
 
 	/* Every batch is committed by write(); fold the WAL back into the file
@@ -586,7 +654,9 @@ static void sqlite_close(struct fc_sink *s)
 	for (t = 0; t < FC_STORE_NTIERS; t++) {
 		sqlite3_finalize(q->del_talk[t]);
 		sqlite3_finalize(q->del_port[t]);
+		sqlite3_finalize(q->del_parts[t]);
 	}
+	sqlite3_finalize(q->closed);
 	/* keep the planner's statistics fresh, but bounded: plain ANALYZE
 	 * would read all of a 10M-row table while the capture is stopping */
 	if (q->db)

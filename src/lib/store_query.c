@@ -533,44 +533,49 @@ static int agg_raw(struct fc_store *st, enum fc_store_top by, const struct cfilt
 	return e;
 }
 
-/* Rollup buckets [blo, bhi) into the groups. */
+/* Rollup buckets [blo, bhi) into the groups: every entry of every part
+ * (store_rollup.h), filtered by proto and side here. */
 static int agg_rollup(struct fc_store *st, enum fc_store_top by, const struct cfilter *c,
 		      int tier, int64_t blo, int64_t bhi, struct agg *a, char *err, size_t errlen)
 {
-	const char *proto = c->proto >= 0 ? " AND proto = :proto" : "";
-	char sql[512];
+	int ports = by == FC_STORE_TOP_PORTS || by == FC_STORE_TOP_PROTOCOLS;
+	char sql[256], addr[INET6_ADDRSTRLEN];
+	struct fc_rollup_ent ent;
 	sqlite3_stmt *s;
 	int rc, e = 0;
 
-	if (by == FC_STORE_TOP_PORTS || by == FC_STORE_TOP_PROTOCOLS)
-		snprintf(sql, sizeof(sql), "SELECT '', proto, port, bytes, pkts, flows FROM %s"
-			 " WHERE bucket >= :lo AND bucket < :hi%s", fc_store_tiers[tier].port, proto);
-	else
-		snprintf(sql, sizeof(sql), "SELECT addr, side, 0, bytes, pkts, flows FROM %s"
-			 " WHERE bucket >= :lo AND bucket < :hi%s%s", fc_store_tiers[tier].talk, proto,
-			 by == FC_STORE_TOP_SRC ? " AND side = 0" :
-			 by == FC_STORE_TOP_DST ? " AND side = 1" : "");
+	snprintf(sql, sizeof(sql), "SELECT data FROM %s WHERE bucket >= ?1 AND bucket < ?2",
+		 ports ? fc_store_tiers[tier].port : fc_store_tiers[tier].talk);
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(st, rc, err, errlen);
-	bind_named_i64(s, ":lo", blo);
-	bind_named_i64(s, ":hi", bhi);
-	bind_named_i64(s, ":proto", c->proto);
+	sqlite3_bind_int64(s, 1, blo);
+	sqlite3_bind_int64(s, 2, bhi);
 	while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *addr = (const char *)sqlite3_column_text(s, 0);
-		int p = sqlite3_column_int(s, 1), port = sqlite3_column_int(s, 2);
-		uint64_t bytes = (uint64_t)sqlite3_column_int64(s, 3);
-		uint64_t pkts = (uint64_t)sqlite3_column_int64(s, 4);
-		uint64_t flows = (uint64_t)sqlite3_column_int64(s, 5);
+		const uint8_t *p = sqlite3_column_blob(s, 0);
+		int i, n = sqlite3_column_bytes(s, 0) / FC_ROLLUP_ENT_SIZE;
 
-		if (by == FC_STORE_TOP_PORTS)
-			e = agg_add(a, "", p, port, bytes, pkts, flows);
-		else if (by == FC_STORE_TOP_PROTOCOLS)
-			e = agg_add(a, "", p, -1, bytes, pkts, flows);
-		else if (p == 2)	/* self-flow seen as src and dst: count it once */
-			e = agg_add(a, addr ? addr : "", -1, -1, -bytes, -pkts, -flows);
-		else
-			e = agg_add(a, addr ? addr : "", -1, -1, bytes, pkts, flows);
+		for (i = 0; i < n && !e; i++) {
+			fc_rollup_ent__read(p + (size_t)i * FC_ROLLUP_ENT_SIZE, &ent);
+			if (c->proto >= 0 && ent.proto != c->proto)
+				continue;
+			if (by == FC_STORE_TOP_PORTS) {
+				e = agg_add(a, "", ent.proto, ent.port, ent.bytes, ent.pkts, ent.flows);
+				continue;
+			}
+			if (by == FC_STORE_TOP_PROTOCOLS) {
+				e = agg_add(a, "", ent.proto, -1, ent.bytes, ent.pkts, ent.flows);
+				continue;
+			}
+			if ((by == FC_STORE_TOP_SRC && ent.side != 0) ||
+			    (by == FC_STORE_TOP_DST && ent.side != 1))
+				continue;
+			fc_addr_to_str(&ent.addr, ent.family, addr, sizeof(addr));
+			if (ent.side == 2)	/* self-flow seen as src and dst: count it once */
+				e = agg_add(a, addr, -1, -1, -ent.bytes, -ent.pkts, -ent.flows);
+			else
+				e = agg_add(a, addr, -1, -1, ent.bytes, ent.pkts, ent.flows);
+		}
 	}
 	if (!e && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		e = sql_fail(st, rc, err, errlen);

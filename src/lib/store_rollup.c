@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * store_rollup.c - in-memory sums for the flow store's hourly rollups
- * (store_rollup.h): an open-addressing hash of (hour, side, address, proto)
- * and (hour, proto, port) groups, written to talk_hour / port_hour with
- * upserts, and the catch-up that rebuilds them from flows rows above the
- * rollup_upto mark.
+ * store_rollup.c - the flow store's rollups on the writer's side
+ * (store_rollup.h): in-memory sums per (tier, bucket, side, address, proto)
+ * and (tier, bucket, proto, port), keyed by binary address so counting a
+ * record formats nothing; writing them as one new part of each bucket,
+ * packed FC_ROLLUP_BLOB_ENTS groups to a row (store_rollup.h has the
+ * entry format); merging the parts of a bucket once it has closed; the
+ * conversion of schema v2's one-row-per-group tables; and the catch-up
+ * that rebuilds the sums from flows rows above rollup_upto.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +28,11 @@ struct group {
 	uint8_t kind;
 	uint8_t tier;		/* index into fc_store_tiers */
 	uint8_t side;		/* talk: 0 src, 1 dst, 2 self-flow */
+	uint8_t family;		/* talk: 4 or 6 */
 	int16_t proto;
 	int32_t port;		/* port groups */
+	struct fc_addr addr;	/* talk groups; zero for port groups */
 	uint64_t bytes, pkts, flows;	/* wrap like the uint64 record counters */
-	char addr[46];		/* talk groups; INET6_ADDRSTRLEN */
 };
 
 struct fc_rollup {
@@ -69,17 +74,24 @@ void fc_rollup__clear(struct fc_rollup *r)
 	r->used = 0;
 }
 
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ h >> 29;
+}
+
 static uint64_t hash_group(const struct group *k)
 {
-	uint64_t h = 1469598103934665603ULL;
-	const char *p;
+	uint64_t a0, a1, h = 1469598103934665603ULL;
 
-	h = (h ^ (uint64_t)k->bucket) * 1099511628211ULL;
-	h = (h ^ ((uint64_t)k->tier << 48 | (uint64_t)k->kind << 40 | (uint64_t)k->side << 32 | (uint64_t)(uint16_t)k->proto << 16)) *
-	    1099511628211ULL;
-	h = (h ^ (uint32_t)k->port) * 1099511628211ULL;
-	for (p = k->addr; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	memcpy(&a0, k->addr.b, 8);
+	memcpy(&a1, k->addr.b + 8, 8);
+	h = mix(h, (uint64_t)k->bucket);
+	h = mix(h, (uint64_t)k->tier << 48 | (uint64_t)k->kind << 40 | (uint64_t)k->side << 32 |
+		       (uint64_t)(uint16_t)k->proto << 16 | k->family);
+	h = mix(h, (uint32_t)k->port);
+	h = mix(h, a0);
+	h = mix(h, a1);
 	/* murmur3 fmix64: the slot bits must depend on every field */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
@@ -109,7 +121,8 @@ static int grow(struct fc_rollup *r)
 	return 0;
 }
 
-static int add_group(struct fc_rollup *r, const struct group *k, uint64_t bytes, uint64_t pkts)
+static int add_group(struct fc_rollup *r, const struct group *k, uint64_t bytes, uint64_t pkts,
+		     uint64_t flows)
 {
 	uint64_t h = hash_group(k);
 	struct group *g;
@@ -127,17 +140,26 @@ static int add_group(struct fc_rollup *r, const struct group *k, uint64_t bytes,
 		}
 		if (g->hash == h && g->bucket == k->bucket && g->kind == k->kind && g->tier == k->tier &&
 		    g->side == k->side && g->proto == k->proto && g->port == k->port &&
-		    !strcmp(g->addr, k->addr))
+		    g->family == k->family && !memcmp(&g->addr, &k->addr, sizeof(k->addr)))
 			break;
 	}
 	g->bytes += bytes;
 	g->pkts += pkts;
-	g->flows++;
+	g->flows += flows;
 	return 0;
 }
 
-static int add_tier(struct fc_rollup *r, int tier, uint64_t end_ns, const char *src,
-		    const char *dst, int proto, int dport, uint64_t bytes, uint64_t pkts)
+/* The part of an address that its family uses; the rest is zeroed so equal
+ * addresses hash and compare equal. */
+static void key_addr(struct fc_addr *out, const struct fc_addr *a, int family)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->b, a->b, family == 6 ? 16 : 4);
+}
+
+static int add_tier(struct fc_rollup *r, int tier, uint64_t end_ns, int family,
+		    const struct fc_addr *src, const struct fc_addr *dst, int proto, int dport,
+		    uint64_t bytes, uint64_t pkts)
 {
 	struct group k;
 	int rc;
@@ -146,37 +168,39 @@ static int add_tier(struct fc_rollup *r, int tier, uint64_t end_ns, const char *
 	k.bucket = (int64_t)(end_ns / fc_store_tiers[tier].ns);
 	k.tier = (uint8_t)tier;
 	k.kind = KIND_TALK;
+	k.family = (uint8_t)family;
 	k.proto = (int16_t)proto;
-	snprintf(k.addr, sizeof(k.addr), "%s", src);
-	rc = add_group(r, &k, bytes, pkts);
+	key_addr(&k.addr, src, family);
+	rc = add_group(r, &k, bytes, pkts, 1);
 	/* a flow from a host to itself is also counted on side 2 so "talkers"
 	 * (side 0 + side 1 - side 2) counts it once */
-	if (!rc && !strcmp(src, dst)) {
+	if (!rc && !memcmp(src->b, dst->b, family == 6 ? 16 : 4)) {
 		k.side = 2;
-		rc = add_group(r, &k, bytes, pkts);
+		rc = add_group(r, &k, bytes, pkts, 1);
 	}
 	if (!rc) {
 		k.side = 1;
-		snprintf(k.addr, sizeof(k.addr), "%s", dst);
-		rc = add_group(r, &k, bytes, pkts);
+		key_addr(&k.addr, dst, family);
+		rc = add_group(r, &k, bytes, pkts, 1);
 	}
 	if (!rc) {
 		k.kind = KIND_PORT;
 		k.side = 0;
-		k.addr[0] = '\0';
+		k.family = 0;
+		memset(&k.addr, 0, sizeof(k.addr));
 		k.port = dport;
-		rc = add_group(r, &k, bytes, pkts);
+		rc = add_group(r, &k, bytes, pkts, 1);
 	}
 	return rc;
 }
 
-int fc_rollup__add(struct fc_rollup *r, uint64_t end_ns, const char *src, const char *dst,
-		   int proto, int dport, uint64_t bytes, uint64_t pkts)
+int fc_rollup__add(struct fc_rollup *r, uint64_t end_ns, int family, const struct fc_addr *src,
+		   const struct fc_addr *dst, int proto, int dport, uint64_t bytes, uint64_t pkts)
 {
 	int t, rc = 0;
 
 	for (t = 0; t < FC_STORE_NTIERS && !rc; t++)
-		rc = add_tier(r, t, end_ns, src, dst, proto, dport, bytes, pkts);
+		rc = add_tier(r, t, end_ns, family, src, dst, proto, dport, bytes, pkts);
 	return rc;
 }
 
@@ -185,67 +209,315 @@ static int step_reset(sqlite3_stmt *s)
 	int rc = sqlite3_step(s);
 
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+void fc_rollup_ent__read(const uint8_t *p, struct fc_rollup_ent *e)
+{
+	memcpy(e->addr.b, p, 16);
+	e->family = p[16];
+	e->side = p[17];
+	e->proto = p[18];
+	e->port = (uint16_t)get_le(p + 20, 2);
+	e->bytes = get_le(p + 24, 8);
+	e->pkts = get_le(p + 32, 8);
+	e->flows = get_le(p + 40, 8);
+}
+
+static void ent_write(uint8_t *p, const struct group *g)
+{
+	memset(p, 0, FC_ROLLUP_ENT_SIZE);
+	if (g->kind == KIND_TALK) {
+		memcpy(p, g->addr.b, 16);
+		p[16] = g->family;
+		p[17] = g->side;
+	}
+	p[18] = (uint8_t)g->proto;
+	if (g->kind == KIND_PORT)
+		put_le(p + 20, (uint16_t)g->port, 2);
+	put_le(p + 24, g->bytes, 8);
+	put_le(p + 32, g->pkts, 8);
+	put_le(p + 40, g->flows, 8);
+}
+
+/* Add one stored entry of tier's talk or port table to r. 0 or -ENOMEM. */
+static int add_ent(struct fc_rollup *r, int tier, int kind, int64_t bucket,
+		   const struct fc_rollup_ent *e)
+{
+	struct group k;
+
+	memset(&k, 0, sizeof(k));
+	k.bucket = bucket;
+	k.tier = (uint8_t)tier;
+	k.kind = (uint8_t)kind;
+	k.proto = e->proto;
+	if (kind == KIND_TALK) {
+		k.side = e->side;
+		k.family = e->family;
+		key_addr(&k.addr, &e->addr, e->family);
+	} else {
+		k.port = e->port;
+	}
+	return add_group(r, &k, e->bytes, e->pkts, e->flows);
+}
+
+/* table, then bucket: the order rows are written in */
+static int cmp_gptr(const void *pa, const void *pb)
+{
+	const struct group *x = *(const struct group *const *)pa, *y = *(const struct group *const *)pb;
+
+	if (x->tier != y->tier)
+		return x->tier < y->tier ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->bucket < y->bucket ? -1 : x->bucket > y->bucket;
+}
+
+/*
+ * Write every group of r into the rollup tables as part `part` of its
+ * bucket: one row per FC_ROLLUP_BLOB_ENTS groups of a (table, bucket), seq
+ * numbered from *seq on (the caller keeps (bucket, part, seq) unique). With
+ * count_parts, count one more part for each bucket in rollup_parts.
+ * Returns a SQLite code.
+ */
+static int write_part(struct fc_rollup *r, sqlite3 *db, int64_t part, int64_t *seq,
+		      int count_parts)
+{
+	sqlite3_stmt *ins[FC_STORE_NTIERS][2] = { { 0 } }, *parts = NULL, *s;
+	const struct group **v;
+	uint8_t *blob = NULL;
+	char sql[256];
+	size_t i, j, n = 0;
+	int rc = SQLITE_OK, t, k;
+
+	if (!r->used)
+		return SQLITE_OK;
+	v = malloc(r->used * sizeof(*v));
+	blob = malloc(FC_ROLLUP_BLOB_ENTS * FC_ROLLUP_ENT_SIZE);
+	if (!v || !blob) {
+		free(v);
+		free(blob);
+		return SQLITE_NOMEM;
+	}
+	for (i = 0; i < r->cap; i++)
+		if (r->g[i].kind)
+			v[n++] = &r->g[i];
+	qsort(v, n, sizeof(*v), cmp_gptr);
+	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
+		for (k = 0; k < 2 && rc == SQLITE_OK; k++) {
+			snprintf(sql, sizeof(sql), "INSERT INTO %s (bucket, part, seq, data) VALUES"
+				 " (?1, ?2, ?3, ?4)", k ? fc_store_tiers[t].port : fc_store_tiers[t].talk);
+			rc = sqlite3_prepare_v2(db, sql, -1, &ins[t][k], NULL);
+		}
+	}
+	if (rc == SQLITE_OK && count_parts)
+		rc = sqlite3_prepare_v2(db, "INSERT INTO rollup_parts (tier, bucket, parts) VALUES"
+					" (?1, ?2, 1) ON CONFLICT DO UPDATE SET parts = parts + 1",
+					-1, &parts, NULL);
+	for (i = 0; rc == SQLITE_OK && i < n; i = j) {
+		const struct group *g = v[i];
+		size_t m = 0;
+
+		for (j = i; j < n && m < FC_ROLLUP_BLOB_ENTS && !cmp_gptr(&v[i], &v[j]); j++)
+			ent_write(blob + FC_ROLLUP_ENT_SIZE * m++, v[j]);
+		s = ins[g->tier][g->kind == KIND_PORT];
+		sqlite3_bind_int64(s, 1, g->bucket);
+		sqlite3_bind_int64(s, 2, part);
+		sqlite3_bind_int64(s, 3, (*seq)++);
+		sqlite3_bind_blob(s, 4, blob, (int)(m * FC_ROLLUP_ENT_SIZE), SQLITE_STATIC);
+		rc = step_reset(s);
+		/* every record adds a port group to each tier, so the port rows
+		 * name every bucket written; count a part once per bucket */
+		if (rc == SQLITE_OK && count_parts && g->kind == KIND_PORT &&
+		    (i == 0 || cmp_gptr(&v[i - 1], &v[i]))) {
+			sqlite3_bind_int(parts, 1, g->tier);
+			sqlite3_bind_int64(parts, 2, g->bucket);
+			rc = step_reset(parts);
+		}
+	}
+	for (t = 0; t < FC_STORE_NTIERS; t++)
+		for (k = 0; k < 2; k++)
+			sqlite3_finalize(ins[t][k]);
+	sqlite3_finalize(parts);
+	free(blob);
+	free(v);
+	return rc;
 }
 
 int fc_rollup__write(struct fc_rollup *r, sqlite3 *db, int64_t upto)
 {
-	sqlite3_stmt *talk[FC_STORE_NTIERS] = { 0 }, *port[FC_STORE_NTIERS] = { 0 }, *mark = NULL;
-	char sql[512];
-	size_t i;
-	int rc = SQLITE_OK, t;
+	sqlite3_stmt *mark;
+	int64_t seq = 0;
+	int rc;
 
-	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
-		snprintf(sql, sizeof(sql), "INSERT INTO %s (bucket, side, addr, proto, bytes, pkts,"
-			 " flows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET"
-			 " bytes = bytes + excluded.bytes, pkts = pkts + excluded.pkts,"
-			 " flows = flows + excluded.flows", fc_store_tiers[t].talk);
-		rc = sqlite3_prepare_v2(db, sql, -1, &talk[t], NULL);
-		if (rc != SQLITE_OK)
-			break;
-		snprintf(sql, sizeof(sql), "INSERT INTO %s (bucket, proto, port, bytes, pkts, flows)"
-			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET"
-			 " bytes = bytes + excluded.bytes, pkts = pkts + excluded.pkts,"
-			 " flows = flows + excluded.flows", fc_store_tiers[t].port);
-		rc = sqlite3_prepare_v2(db, sql, -1, &port[t], NULL);
-	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "UPDATE store_meta SET value = ?1 WHERE key = 'rollup_upto'",
-					-1, &mark, NULL);
-	for (i = 0; rc == SQLITE_OK && i < r->cap; i++) {
-		const struct group *g = &r->g[i];
-		sqlite3_stmt *s;
+	/* upto is above every earlier fold's mark whenever r holds groups (they
+	 * come from rows with id > the last mark), so (bucket, upto) is new */
+	rc = write_part(r, db, upto, &seq, 1);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_prepare_v2(db, "UPDATE store_meta SET value = ?1 WHERE key = 'rollup_upto'", -1,
+				&mark, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(mark, 1, upto);
+	rc = step_reset(mark);
+	sqlite3_finalize(mark);
+	return rc;
+}
 
-		if (g->kind == KIND_TALK) {
-			s = talk[g->tier];
-			sqlite3_bind_int64(s, 1, g->bucket);
-			sqlite3_bind_int(s, 2, g->side);
-			sqlite3_bind_text(s, 3, g->addr, -1, SQLITE_STATIC);
-			sqlite3_bind_int(s, 4, g->proto);
-			sqlite3_bind_int64(s, 5, (sqlite3_int64)g->bytes);
-			sqlite3_bind_int64(s, 6, (sqlite3_int64)g->pkts);
-			sqlite3_bind_int64(s, 7, (sqlite3_int64)g->flows);
-			rc = step_reset(s);
-		} else if (g->kind == KIND_PORT) {
-			s = port[g->tier];
-			sqlite3_bind_int64(s, 1, g->bucket);
-			sqlite3_bind_int(s, 2, g->proto);
-			sqlite3_bind_int(s, 3, g->port);
-			sqlite3_bind_int64(s, 4, (sqlite3_int64)g->bytes);
-			sqlite3_bind_int64(s, 5, (sqlite3_int64)g->pkts);
-			sqlite3_bind_int64(s, 6, (sqlite3_int64)g->flows);
-			rc = step_reset(s);
+/* Text address from the store back into a key; 0 or -EINVAL. */
+static int parse_addr(const char *s, int family, struct fc_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	return s && inet_pton(family == 6 ? AF_INET6 : AF_INET, s, a->b) == 1 ? 0 : -EINVAL;
+}
+
+/* Add the entries of sql's rows (bucket, data) to r as tier/kind groups. */
+static int load_parts(struct fc_rollup *r, sqlite3 *db, const char *sql, int64_t bucket, int tier,
+		      int kind)
+{
+	struct fc_rollup_ent e;
+	sqlite3_stmt *s;
+	int rc, err = 0;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, bucket);
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(s, 1);
+		int i, n = sqlite3_column_bytes(s, 1) / FC_ROLLUP_ENT_SIZE;
+
+		for (i = 0; i < n && !err; i++) {
+			fc_rollup_ent__read(p + (size_t)i * FC_ROLLUP_ENT_SIZE, &e);
+			err = add_ent(r, tier, kind, sqlite3_column_int64(s, 0), &e);
 		}
 	}
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(mark, 1, upto);
-		rc = step_reset(mark);
+	sqlite3_finalize(s);
+	return err ? SQLITE_NOMEM : rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int exec_bucket(sqlite3 *db, const char *sql, int tier, int64_t bucket)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, bucket);
+	sqlite3_bind_int(s, 2, tier);
+	rc = step_reset(s);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int fc_rollup__merge(sqlite3 *db, int tier, int64_t bucket)
+{
+	struct fc_rollup *r;
+	int64_t seq = 0;
+	char sql[256];
+	int rc, k;
+
+	r = fc_rollup__new();
+	if (!r)
+		return SQLITE_NOMEM;
+	for (k = 0, rc = SQLITE_OK; k < 2 && rc == SQLITE_OK; k++) {
+		const char *table = k ? fc_store_tiers[tier].port : fc_store_tiers[tier].talk;
+
+		snprintf(sql, sizeof(sql), "SELECT bucket, data FROM %s WHERE bucket = ?1", table);
+		rc = load_parts(r, db, sql, bucket, tier, k ? KIND_PORT : KIND_TALK);
+		/* the bucket's rows go, and come back summed as part 0 */
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE bucket = ?1", table);
+		if (rc == SQLITE_OK)
+			rc = exec_bucket(db, sql, tier, bucket);
 	}
-	for (t = 0; t < FC_STORE_NTIERS; t++) {
-		sqlite3_finalize(talk[t]);
-		sqlite3_finalize(port[t]);
+	if (rc == SQLITE_OK)
+		rc = write_part(r, db, 0, &seq, 0);
+	if (rc == SQLITE_OK)
+		rc = exec_bucket(db, "UPDATE rollup_parts SET parts = 1 WHERE bucket = ?1 AND tier = ?2",
+				 tier, bucket);
+	fc_rollup__free(r);
+	return rc;
+}
+
+int fc_rollup__import_v2(sqlite3 *db)
+{
+	struct fc_rollup *r;
+	int64_t seq = 0;
+	char sql[256];
+	int rc = SQLITE_OK, t, k;
+
+	r = fc_rollup__new();
+	if (!r)
+		return SQLITE_NOMEM;
+	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
+		for (k = 0; k < 2 && rc == SQLITE_OK; k++) {
+			const char *table = k ? fc_store_tiers[t].port : fc_store_tiers[t].talk;
+			sqlite3_stmt *s;
+
+			snprintf(sql, sizeof(sql), k ?
+				 "SELECT bucket, 0, '', proto, bytes, pkts, flows, port FROM %s_v2" :
+				 "SELECT bucket, side, addr, proto, bytes, pkts, flows, 0 FROM %s_v2",
+				 table);
+			rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+			if (rc != SQLITE_OK)
+				break;
+			while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+				const char *a = (const char *)sqlite3_column_text(s, 2);
+				struct fc_rollup_ent e;
+
+				memset(&e, 0, sizeof(e));
+				e.side = (uint8_t)sqlite3_column_int(s, 1);
+				e.family = a && strchr(a, ':') ? 6 : 4;
+				if (!k && parse_addr(a, e.family, &e.addr)) {
+					rc = SQLITE_MISMATCH;	/* not what a flowcut wrote */
+					break;
+				}
+				e.proto = (uint8_t)sqlite3_column_int(s, 3);
+				e.bytes = (uint64_t)sqlite3_column_int64(s, 4);
+				e.pkts = (uint64_t)sqlite3_column_int64(s, 5);
+				e.flows = (uint64_t)sqlite3_column_int64(s, 6);
+				e.port = (uint16_t)sqlite3_column_int(s, 7);
+				if (add_ent(r, t, k ? KIND_PORT : KIND_TALK, sqlite3_column_int64(s, 0), &e)) {
+					rc = SQLITE_NOMEM;
+					break;
+				}
+				/* bounded memory: a bucket may span two writes (same part
+				 * 0, later seq); readers add both */
+				if (r->used >= 200000) {
+					rc = write_part(r, db, 0, &seq, 0);
+					fc_rollup__clear(r);
+					if (rc != SQLITE_OK)
+						break;
+				}
+			}
+			sqlite3_finalize(s);
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_OK;
+		}
 	}
-	sqlite3_finalize(mark);
+	if (rc == SQLITE_OK)
+		rc = write_part(r, db, 0, &seq, 0);
+	fc_rollup__free(r);
 	return rc;
 }
 
@@ -276,21 +548,24 @@ int fc_rollup__catch_up(struct fc_rollup *r, sqlite3 *db, int64_t *upto)
 		return (int)-mark;
 	fc_rollup__clear(r);
 	*upto = mark;
-	rc = sqlite3_prepare_v2(db, "SELECT id, end_ns, src, dst, proto, dport, bytes + rbytes,"
-				" pkts + rpkts FROM flows WHERE id > ?1 ORDER BY id", -1, &s, NULL);
+	rc = sqlite3_prepare_v2(db, "SELECT id, end_ns, family, src, dst, proto, dport,"
+				" bytes + rbytes, pkts + rpkts FROM flows WHERE id > ?1 ORDER BY id",
+				-1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(s, 1, mark);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *src = (const char *)sqlite3_column_text(s, 2);
-		const char *dst;
+		int family = sqlite3_column_int(s, 2) == 6 ? 6 : 4;
+		struct fc_addr src, dst;
 
-		src = src ? src : "";
-		dst = (const char *)sqlite3_column_text(s, 3);
-		if (fc_rollup__add(r, (uint64_t)sqlite3_column_int64(s, 1), src, dst ? dst : "",
-				   sqlite3_column_int(s, 4), sqlite3_column_int(s, 5),
-				   (uint64_t)sqlite3_column_int64(s, 6),
-				   (uint64_t)sqlite3_column_int64(s, 7))) {
+		/* an unparsable address (someone's own SQL) sums as 0.0.0.0 / ::
+		 * rather than stopping the rollups for good */
+		parse_addr((const char *)sqlite3_column_text(s, 3), family, &src);
+		parse_addr((const char *)sqlite3_column_text(s, 4), family, &dst);
+		if (fc_rollup__add(r, (uint64_t)sqlite3_column_int64(s, 1), family, &src, &dst,
+				   sqlite3_column_int(s, 5), sqlite3_column_int(s, 6),
+				   (uint64_t)sqlite3_column_int64(s, 7),
+				   (uint64_t)sqlite3_column_int64(s, 8))) {
 			rc = SQLITE_NOMEM;
 			break;
 		}

@@ -4,7 +4,7 @@
  * the migration runner, the record <-> row mapping shared by the sqlite sink
  * and the query code, SQLite codes as errnos, and the default store path.
  *
- * Schema v2 (docs/store.md has the reasoning; v1 -> v2 below):
+ * Schema v3 (docs/store.md has the reasoning; v1 -> v2 -> v3 below):
  *   flows       one row per record; every field; times integer ns since the
  *               epoch; addresses as RFC 5952 / dotted-quad text (what users
  *               type and see, and what equality filters compare); optional
@@ -16,9 +16,13 @@
  *   flow_segs   per segment: the lowest and highest end_ns in it (a v1
  *               store's segments are its hours), so a lookup over a time
  *               range visits only the segments that overlap it.
- *   talk_hour   per hour of end time, per (side, address, proto): bytes+rbytes,
- *               (side 0 source, 1 destination, 2 both: a host talking to itself)
- *               pkts+rpkts, records. See store_meta.
+ *   talk_hour   per hour of end time, per (side, address, proto):
+ *               bytes+rbytes, pkts+rpkts, records (side 0 source, 1
+ *               destination, 2 both: a host talking to itself), packed
+ *               into rows (bucket, part, seq, data) - store_rollup.h has
+ *               the entry format. A group's sums may be spread over parts
+ *               (one per fold of the writer's sums, 0 = merged) and rows:
+ *               add them up. See store_meta.
  *   port_hour   per hour, per (proto, responder port): the same sums.
  *   talk_day, port_day  the same per UTC day (bucket = end_ns / 1 d), so a
  *               week-long query reads 7 days of groups, not 168 hours.
@@ -27,6 +31,7 @@
  *               in every minute in one transaction with this mark; after a
  *               crash it re-reads rows above the mark, and readers add them
  *               from flows, so rollups and rows never disagree.
+ *   rollup_parts  per (tier, bucket): parts written since the last merge.
  *   schema_version  one row: the version.
  * 64-bit unsigned values are stored as the same bit pattern in SQLite's
  * signed 64-bit integers (exact round trip; sums stay right below 2^63).
@@ -39,6 +44,7 @@
 #include <unistd.h>
 
 #include "flowcut/store.h"
+#include "store_rollup.h"
 #include "store_schema.h"
 
 static const char schema_v1[] =
@@ -95,9 +101,48 @@ static const char schema_v2[] =
 	"INSERT INTO flow_segs SELECT seg, seg * 3600000000000, seg * 3600000000000 + 3599999999999"
 	" FROM (SELECT DISTINCT seg FROM flows);";
 
+/*
+ * v3: rollups are written in packed parts. A writer's fold of its in-memory
+ * sums used to upsert one row per group into (bucket, side, addr, proto):
+ * with many groups every fold dirtied most of the tables' pages (random key
+ * order), and even as plain appends each group was a SQLite row, ~2 us of
+ * CPU - with a new address per record the rollups cost more than the rows.
+ * Now a fold writes, per table and bucket, rows (bucket, part, seq, data)
+ * with data = up to FC_ROLLUP_BLOB_ENTS groups packed as fixed 48-byte
+ * entries (store_rollup.h), part = the fold's rollup_upto mark; readers
+ * decode and add up entries in C (they already summed rows). rollup_parts
+ * counts each bucket's parts since its last merge; once a bucket has closed
+ * (its end is behind the newest stored record) the writer merges its parts
+ * into part 0. v2's rows become part 0 (fc_rollup__import_v2()), and their
+ * buckets count one part.
+ */
+#define V3_TABLE(t)                                                                         \
+	"ALTER TABLE " t " RENAME TO " t "_v2;"                                            \
+	"CREATE TABLE " t " (bucket INTEGER NOT NULL, part INTEGER NOT NULL,"              \
+	" seq INTEGER NOT NULL, data BLOB NOT NULL,"                                       \
+	" PRIMARY KEY (bucket, part, seq)) WITHOUT ROWID;"
+static const char schema_v3[] =
+	V3_TABLE("talk_hour") V3_TABLE("port_hour") V3_TABLE("talk_day") V3_TABLE("port_day")
+	"CREATE TABLE rollup_parts (tier INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+	" parts INTEGER NOT NULL, PRIMARY KEY (tier, bucket)) WITHOUT ROWID;"
+	"INSERT INTO rollup_parts SELECT DISTINCT 0, bucket, 1 FROM port_hour_v2;"
+	"INSERT INTO rollup_parts SELECT DISTINCT 1, bucket, 1 FROM port_day_v2;";
+#undef V3_TABLE
+
+static int schema_v3_fn(sqlite3 *db)
+{
+	int rc = fc_rollup__import_v2(db);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "DROP TABLE talk_hour_v2; DROP TABLE port_hour_v2;"
+				  " DROP TABLE talk_day_v2; DROP TABLE port_day_v2;", NULL, NULL, NULL);
+	return rc;
+}
+
 const struct fc_store_migration fc_store_migrations[] = {
 	{ 1, schema_v1, NULL },
 	{ 2, schema_v2, NULL },
+	{ 3, schema_v3, schema_v3_fn },
 };
 const size_t fc_store_nmigrations = sizeof(fc_store_migrations) / sizeof(fc_store_migrations[0]);
 

@@ -16,7 +16,7 @@
 #include "flowcut/record.h"
 
 /* Schema version this build writes and reads. */
-#define FC_STORE_SCHEMA_VERSION 2
+#define FC_STORE_SCHEMA_VERSION 3
 
 /* Rollup tables sum flows per hour / day of their end time (bucket = end_ns /
  * this). */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for the sqlite sink through the public sink API: exact round
  * trip of every record field, retention, schema migrations (with a test-only
- * v2), refusing foreign and newer stores, unwritable paths, a locked store
+ * next version; v1 -> v2 -> v3 with the merge of rollup parts), refusing
+ * foreign and newer stores, unwritable paths, a locked store
  * reported as -EBUSY without losing or duplicating the batch, bad options. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 
 #include "flowcut/sink.h"
 #include "flowcut/store.h"
+#include "store_rollup.h"
 #include "store_schema.h"
 #include "t.h"
 
@@ -215,7 +217,7 @@ static void test_empty_write_and_reopen(void)
 	rec_v4(&r, 1763600000000000000ULL);
 	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
 	fc_sink__close(s);
-	/* a second open finds schema v1 and appends */
+	/* a second open finds the current schema and appends */
 	s = open_db("re.db", NULL);
 	CHECK(s != NULL);
 	if (!s)
@@ -400,7 +402,7 @@ static void test_migrations_apply_in_order(void)
 static void test_migration_from_v0_and_failure_rolls_back(void)
 {
 	struct fc_store_migration bad[FC_STORE_SCHEMA_VERSION + 1];
-	char err[256];
+	char err[256], want[32];
 	sqlite3 *db;
 
 	/* an empty file is v0: the whole chain runs */
@@ -412,7 +414,8 @@ static void test_migration_from_v0_and_failure_rolls_back(void)
 	test_migrations(bad);
 	bad[fc_store_nmigrations].sql = "ALTER TABLE flows ADD COLUMN x INTEGER; THIS IS NOT SQL;";
 	CHECK(fc_store_migrate(db, bad, TEST_VERSION, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "version 3") != NULL);
+	snprintf(want, sizeof(want), "version %d", TEST_VERSION);
+	CHECK(strstr(err, want) != NULL);
 	CHECK_EQ_U(fc_store_version(db), FC_STORE_SCHEMA_VERSION);
 	CHECK_EQ_U(sqlite3_exec(db, "SELECT x FROM flows", NULL, NULL, NULL), SQLITE_ERROR);
 	sqlite3_close(db);
@@ -453,7 +456,7 @@ static void test_migrate_v1_to_v2(void)
 	r.flow_id = 2;
 	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
 	fc_sink__close(s);
-	CHECK_EQ_U(db_version("v1.db"), 2);
+	CHECK_EQ_U(db_version("v1.db"), FC_STORE_SCHEMA_VERSION);
 	CHECK_EQ_U(exec_sql("v1.db", "SELECT hour FROM flows"), SQLITE_ERROR);
 
 	CHECK_EQ_U(sqlite3_open(db_path("v1.db"), &db), SQLITE_OK);
@@ -481,6 +484,204 @@ static void test_migrate_v1_to_v2(void)
 	CHECK_EQ_U(c.recs[1].flow_id, 2);
 	fc_store__close(st);
 	CHECK_EQ_U(protocol_flows("v1.db"), 2);
+}
+
+/* The first column of sql's first row, or -1. */
+static int64_t query_i64(const char *name, const char *sql)
+{
+	sqlite3_stmt *q;
+	int64_t v = -1;
+	sqlite3 *db;
+
+	if (sqlite3_open(db_path(name), &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Entries in the rollup rows sql selects (data only); *src gets bytes * 100
+ * + flows of the side-0 entry of 10.0.0.1 (and 0 when there is none, or
+ * more than one). */
+static unsigned rollup_entries(const char *name, const char *sql, uint64_t *src)
+{
+	struct fc_rollup_ent e;
+	sqlite3_stmt *q;
+	unsigned n = 0, found = 0;
+	sqlite3 *db;
+
+	*src = 0;
+	if (sqlite3_open(db_path(name), &db) != SQLITE_OK)
+		return 9999;
+	CHECK_EQ_U(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(q, 0);
+		int i, k = sqlite3_column_bytes(q, 0);
+
+		CHECK_EQ_U(k % FC_ROLLUP_ENT_SIZE, 0);
+		for (i = 0; i + FC_ROLLUP_ENT_SIZE <= k; i += FC_ROLLUP_ENT_SIZE, n++) {
+			fc_rollup_ent__read(p + i, &e);
+			if (e.side == 0 && e.family == 4 && !memcmp(e.addr.b, "\x0a\0\0\x01", 4)) {
+				*src = e.bytes * 100 + e.flows;
+				found++;
+			}
+		}
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	if (found != 1)
+		*src = 0;
+	return n;
+}
+
+static int top_src_cb(const struct fc_store_top_row *row, void *ctx)
+{
+	if (!strcmp(row->addr, "10.0.0.1"))
+		*(uint64_t *)ctx = row->bytes;
+	return 0;
+}
+
+/* Bytes of 10.0.0.1 as a source over all time, through the rollups. */
+static uint64_t src_bytes(const char *name)
+{
+	struct fc_store_filter f;
+	struct fc_store *st;
+	char err[256];
+	uint64_t bytes = 0;
+
+	st = fc_store__open(db_path(name), err, sizeof(err));
+	CHECK(st != NULL);
+	if (!st)
+		return 0;
+	fc_store_filter__init(&f);
+	CHECK_EQ_U(fc_store__top(st, FC_STORE_TOP_SRC, &f, 100, top_src_cb, &bytes, err,
+				 sizeof(err)), 0);
+	fc_store__close(st);
+	return bytes;
+}
+
+/* A v2 store (one rollup row per group) opened by the sink becomes v3: its
+ * rollup rows become part 0 of their buckets, a new fold adds a part that
+ * readers add up, and once the bucket has closed its parts are merged back
+ * into one row per group. */
+static void test_migrate_v2_to_v3(void)
+{
+	const uint64_t t = 1763600000000000000ULL, hour = t / 3600000000000ULL,
+		       day = t / 86400000000000ULL;
+	struct fc_flow_rec r;
+	struct fc_sink *s;
+	char err[256], sql[2048];
+	uint64_t src;
+	sqlite3 *db;
+
+	/* a v2 store with one record, rolled up */
+	CHECK_EQ_U(sqlite3_open(db_path("v2.db"), &db), SQLITE_OK);
+	CHECK_EQ_U(fc_store_migrate(db, fc_store_migrations, 2, err, sizeof(err)), 0);
+	CHECK_EQ_U(fc_store_version(db), 2);
+	snprintf(sql, sizeof(sql), "INSERT INTO flows (flow_id, start_ns, end_ns, family, proto, src,"
+		 " sport, dst, dport, pkts, bytes, rpkts, rbytes, tcp_flags, rtcp_flags, tcp_state,"
+		 " history, end_reason, community_id, seg) VALUES (1, %llu, %llu, 4, 6,"
+		 " '10.0.0.1', 40000, '10.0.0.2', 443, 3, 1000, 1, 500, 0, 0, 0, '', 1, '1:abc=', 0);"
+		 "INSERT INTO flow_segs VALUES (0, %llu, %llu);"
+		 "INSERT INTO talk_hour VALUES (%llu, 0, '10.0.0.1', 6, 1500, 4, 1),"
+		 " (%llu, 1, '10.0.0.2', 6, 1500, 4, 1);"
+		 "INSERT INTO talk_day VALUES (%llu, 0, '10.0.0.1', 6, 1500, 4, 1),"
+		 " (%llu, 1, '10.0.0.2', 6, 1500, 4, 1);"
+		 "INSERT INTO port_hour VALUES (%llu, 6, 443, 1500, 4, 1);"
+		 "INSERT INTO port_day VALUES (%llu, 6, 443, 1500, 4, 1);"
+		 "UPDATE store_meta SET value = 1 WHERE key = 'rollup_upto';",
+		 (unsigned long long)(t - 1000), (unsigned long long)t, (unsigned long long)t,
+		 (unsigned long long)t, (unsigned long long)hour, (unsigned long long)hour,
+		 (unsigned long long)day, (unsigned long long)day, (unsigned long long)hour,
+		 (unsigned long long)day);
+	CHECK_EQ_U(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	/* migrated; a new record of the same source in the same hour is a second part */
+	s = open_db("v2.db", NULL);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(db_version("v2.db"), 3);
+	CHECK_EQ_U(query_i64("v2.db", "SELECT count(*) FROM talk_hour WHERE part = 0"), 1);
+	CHECK_EQ_U(rollup_entries("v2.db", "SELECT data FROM talk_hour", &src), 2);
+	CHECK_EQ_U(src, 1500 * 100 + 1);
+	CHECK_EQ_U(rollup_entries("v2.db", "SELECT data FROM port_day", &src), 1);
+	CHECK_EQ_U(query_i64("v2.db", "SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v2'"), 0);
+	CHECK_EQ_U(query_i64("v2.db", "SELECT count(*) FROM rollup_parts WHERE parts = 1"), 2);
+	rec_v4(&r, t + 1000);	/* 10.0.0.1 -> 192.168.200.254, TCP 443 like the v2 row */
+	r.proto = 6;
+	r.dport = 443;
+	r.bytes = 100;
+	r.rbytes = 20;
+	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+	CHECK_EQ_U(fc_sink__flush(s), 0);
+	CHECK_EQ_U(rollup_entries("v2.db", "SELECT data FROM talk_hour", &src), 4);
+	CHECK_EQ_U(src, 0);	/* two entries, one per part */
+	CHECK_EQ_U(query_i64("v2.db", "SELECT count(DISTINCT part) FROM talk_day"), 2);
+	CHECK_EQ_U(query_i64("v2.db", "SELECT min(parts) FROM rollup_parts"), 2);
+	CHECK_EQ_U(src_bytes("v2.db"), 1620);
+
+	/* two days later both buckets have closed: one row per group again */
+	rec_v4(&r, t + 2 * 86400000000000ULL);
+	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+	CHECK_EQ_U(fc_sink__flush(s), 0);
+	fc_sink__close(s);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM talk_hour WHERE bucket = %llu AND part = 0",
+		 (unsigned long long)hour);
+	CHECK_EQ_U(query_i64("v2.db", sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT data FROM talk_hour WHERE bucket = %llu",
+		 (unsigned long long)hour);
+	CHECK_EQ_U(rollup_entries("v2.db", sql, &src), 3);
+	CHECK_EQ_U(src, 1620 * 100 + 2);
+	snprintf(sql, sizeof(sql), "SELECT data FROM talk_day WHERE bucket = %llu",
+		 (unsigned long long)day);
+	CHECK_EQ_U(rollup_entries("v2.db", sql, &src), 3);
+	CHECK_EQ_U(src, 1620 * 100 + 2);
+	snprintf(sql, sizeof(sql), "SELECT data FROM port_day WHERE bucket = %llu",
+		 (unsigned long long)day);
+	CHECK_EQ_U(rollup_entries("v2.db", sql, &src), 1);
+	snprintf(sql, sizeof(sql), "SELECT parts FROM rollup_parts WHERE tier = 1 AND bucket = %llu",
+		 (unsigned long long)day);
+	CHECK_EQ_U(query_i64("v2.db", sql), 1);
+	CHECK_EQ_U(src_bytes("v2.db"), 1620 + 420);
+	CHECK_EQ_U(protocol_flows("v2.db"), 3);
+}
+
+/* An open bucket (the current hour and day) is merged once it has more
+ * than 32 parts, so today's summaries never read a part per minute. */
+static void test_open_bucket_merged_after_many_parts(void)
+{
+	const uint64_t t = 1763600000000000000ULL;
+	uint64_t src;
+	struct fc_flow_rec r;
+	struct fc_sink *s;
+	unsigned i;
+
+	s = open_db("parts.db", NULL);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	for (i = 0; i < 32; i++) {
+		rec_v4(&r, t + i);
+		CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+		CHECK_EQ_U(fc_sink__flush(s), 0);
+	}
+	CHECK_EQ_U(query_i64("parts.db", "SELECT min(parts) FROM rollup_parts"), 32);
+	CHECK_EQ_U(rollup_entries("parts.db", "SELECT data FROM talk_day", &src), 64);
+	rec_v4(&r, t + 32);
+	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+	CHECK_EQ_U(fc_sink__flush(s), 0);	/* the 33rd part: merged */
+	fc_sink__close(s);
+	CHECK_EQ_U(query_i64("parts.db", "SELECT max(parts) FROM rollup_parts"), 1);
+	CHECK_EQ_U(query_i64("parts.db", "SELECT count(*) FROM talk_day"), 1);
+	CHECK_EQ_U(rollup_entries("parts.db", "SELECT data FROM talk_day", &src), 2);
+	CHECK_EQ_U(src, 420 * 33 * 100 + 33);
+	CHECK_EQ_U(rollup_entries("parts.db", "SELECT data FROM talk_hour", &src), 2);
+	CHECK_EQ_U(src, 420 * 33 * 100 + 33);
+	CHECK_EQ_U(protocol_flows("parts.db"), 33);
 }
 
 static void test_foreign_db_refused(void)
@@ -668,6 +869,8 @@ int main(void)
 	RUN(test_migrations_apply_in_order);
 	RUN(test_migration_from_v0_and_failure_rolls_back);
 	RUN(test_migrate_v1_to_v2);
+	RUN(test_migrate_v2_to_v3);
+	RUN(test_open_bucket_merged_after_many_parts);
 	RUN(test_foreign_db_refused);
 	RUN(test_unwritable_paths);
 	RUN(test_locked_store_keeps_batch);

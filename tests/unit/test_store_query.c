@@ -12,6 +12,7 @@
 
 #include "flowcut/sink.h"
 #include "flowcut/store.h"
+#include "store_schema.h"
 #include "t.h"
 
 #define H 3600000000000ULL
@@ -80,9 +81,16 @@ static int setup(void)
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
-	if (fc_sink__write(sink, recs, 4) != 4 || fc_sink__write(sink, recs + 4, 2) != 2)
+	/* Four folds of the sums, so buckets hold several parts: day 0 gets
+	 * parts from the first two and is merged at the second flush (it has
+	 * closed: the newest record is a day later); day 2 and its hours keep
+	 * two parts each (still open). */
+	if (fc_sink__write(sink, recs, 1) != 1 || fc_sink__flush(sink) ||
+	    fc_sink__write(sink, recs + 1, 3) != 3 || fc_sink__flush(sink) ||
+	    fc_sink__write(sink, recs + 4, 1) != 1 || fc_sink__flush(sink) ||
+	    fc_sink__write(sink, recs + 5, 1) != 1 || fc_sink__flush(sink))
 		return -1;
-	fc_sink__flush(sink);	/* rollups now hold records 1..6 */
+	/* rollups now hold records 1..6; these are above the mark */
 	if (fc_sink__write(sink, recs + 6, 3) != 3)
 		return -1;
 	return 0;
@@ -115,6 +123,40 @@ static int top(enum fc_store_top by, const struct fc_store_filter *f, unsigned l
 	rc = fc_store__top(st, by, f, limit, rows_cb, rs, err, sizeof(err));
 	fc_store__close(st);
 	return rc;
+}
+
+static int64_t query_i64(const char *sql)
+{
+	sqlite3_stmt *q;
+	int64_t v = -1;
+	sqlite3 *db;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The dataset's rollups are in the shapes the brute-force tests must cover:
+ * a merged bucket, buckets of several parts, rows above the mark. */
+static void test_rollup_shapes(void)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM port_day WHERE bucket = %llu", T0 / D);
+	CHECK_EQ_U(query_i64(sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT max(part) FROM talk_day WHERE bucket = %llu", T0 / D);
+	CHECK_EQ_U(query_i64(sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT parts FROM rollup_parts WHERE tier = 1 AND bucket = %llu",
+		 T0 / D);
+	CHECK_EQ_U(query_i64(sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(DISTINCT part) FROM talk_day WHERE bucket = %llu",
+		 T0 / D + 2);
+	CHECK_EQ_U(query_i64(sql), 2);
+	CHECK_EQ_U(query_i64("SELECT value FROM store_meta WHERE key = 'rollup_upto'"), 6);
 }
 
 static void test_top_talkers_by_hand(void)
@@ -433,6 +475,7 @@ int main(void)
 		printf("FAIL setup\n");
 		return 1;
 	}
+	RUN(test_rollup_shapes);
 	RUN(test_top_talkers_by_hand);
 	RUN(test_every_summary_matches_brute_force);
 	RUN(test_filters_match_brute_force);
