@@ -16,6 +16,7 @@
 #include "store_rollup.h"
 #include "store_schema.h"
 #include "t.h"
+#include "t_sqlite.h"
 
 static char dir[64];
 
@@ -489,17 +490,7 @@ static void test_migrate_v1_to_v2(void)
 /* The first column of sql's first row, or -1. */
 static int64_t query_i64(const char *name, const char *sql)
 {
-	sqlite3_stmt *q;
-	int64_t v = -1;
-	sqlite3 *db;
-
-	if (sqlite3_open(db_path(name), &db) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return v;
+	return t_sql_i64(db_path(name), sql);
 }
 
 /* Entries in the rollup rows sql selects (data only); *src gets bytes * 100

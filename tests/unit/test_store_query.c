@@ -14,6 +14,7 @@
 #include "flowcut/store.h"
 #include "store_schema.h"
 #include "t.h"
+#include "t_sqlite.h"
 
 #define H 3600000000000ULL
 #define M 60000000000ULL
@@ -127,17 +128,7 @@ static int top(enum fc_store_top by, const struct fc_store_filter *f, unsigned l
 
 static int64_t query_i64(const char *sql)
 {
-	sqlite3_stmt *q;
-	int64_t v = -1;
-	sqlite3 *db;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return v;
+	return t_sql_i64(path, sql);
 }
 
 /* The dataset's rollups are in the shapes the brute-force tests must cover:
