@@ -234,21 +234,29 @@ static int sum_flows_cb(const struct fc_store_top_row *row, void *ctx)
 	return 0;
 }
 
-static uint64_t protocol_flows(const char *name)
+/* What cb adds up over a top-100 summary of the whole store; fail is
+ * returned (and the test fails) when the store cannot be opened. */
+static uint64_t top_sum(const char *name, enum fc_store_top what,
+			int (*cb)(const struct fc_store_top_row *, void *), uint64_t fail)
 {
 	struct fc_store_filter f;
 	struct fc_store *st;
 	char err[256];
-	uint64_t flows = 0;
+	uint64_t sum = 0;
 
 	st = fc_store__open(db_path(name), err, sizeof(err));
+	CHECK(st != NULL);
 	if (!st)
-		return 9999;
+		return fail;
 	fc_store_filter__init(&f);
-	CHECK_EQ_U(fc_store__top(st, FC_STORE_TOP_PROTOCOLS, &f, 100, sum_flows_cb, &flows, err,
-				 sizeof(err)), 0);
+	CHECK_EQ_U(fc_store__top(st, what, &f, 100, cb, &sum, err, sizeof(err)), 0);
 	fc_store__close(st);
-	return flows;
+	return sum;
+}
+
+static uint64_t protocol_flows(const char *name)
+{
+	return top_sum(name, FC_STORE_TOP_PROTOCOLS, sum_flows_cb, 9999);
 }
 
 static void test_retention(void)
@@ -537,20 +545,7 @@ static int top_src_cb(const struct fc_store_top_row *row, void *ctx)
 /* Bytes of 10.0.0.1 as a source over all time, through the rollups. */
 static uint64_t src_bytes(const char *name)
 {
-	struct fc_store_filter f;
-	struct fc_store *st;
-	char err[256];
-	uint64_t bytes = 0;
-
-	st = fc_store__open(db_path(name), err, sizeof(err));
-	CHECK(st != NULL);
-	if (!st)
-		return 0;
-	fc_store_filter__init(&f);
-	CHECK_EQ_U(fc_store__top(st, FC_STORE_TOP_SRC, &f, 100, top_src_cb, &bytes, err,
-				 sizeof(err)), 0);
-	fc_store__close(st);
-	return bytes;
+	return top_sum(name, FC_STORE_TOP_SRC, top_src_cb, 0);
 }
 
 /* A v2 store (one rollup row per group) opened by the sink becomes v3: its
