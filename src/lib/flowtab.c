@@ -307,19 +307,28 @@ static void lru_unlink(struct fc_flowtab *ft, uint32_t i)
 	f->lprev = f->lnext = 0;
 }
 
-static void lru_append(struct fc_flowtab *ft, uint32_t i, uint8_t cls)
+/* Link unlinked flow i into list cls right after j (0: at the head). */
+static void lru_link_after(struct fc_flowtab *ft, uint32_t i, uint8_t cls, uint32_t j)
 {
 	struct flow *f = &ft->pool[i];
 	struct lru *l = &ft->lru[cls];
 
 	f->cls = cls;
-	f->lnext = 0;
-	f->lprev = l->tail;
-	if (l->tail)
-		ft->pool[l->tail].lnext = i;
+	f->lprev = j;
+	f->lnext = j ? ft->pool[j].lnext : l->head;
+	if (f->lnext)
+		ft->pool[f->lnext].lprev = i;
+	else
+		l->tail = i;
+	if (j)
+		ft->pool[j].lnext = i;
 	else
 		l->head = i;
-	l->tail = i;
+}
+
+static void lru_append(struct fc_flowtab *ft, uint32_t i, uint8_t cls)
+{
+	lru_link_after(ft, i, cls, ft->lru[cls].tail);
 }
 
 static inline void lru_touch(struct fc_flowtab *ft, uint32_t i)
@@ -334,30 +343,12 @@ static inline void lru_touch(struct fc_flowtab *ft, uint32_t i)
 static void lru_resort(struct fc_flowtab *ft, uint32_t i)
 {
 	struct flow *f = &ft->pool[i];
-	struct lru *l;
 	uint32_t j;
 
 	lru_unlink(ft, i);
-	l = &ft->lru[f->cls];
-	for (j = l->tail; j && ft->pool[j].last_ns > f->last_ns; j = ft->pool[j].lprev)
+	for (j = ft->lru[f->cls].tail; j && ft->pool[j].last_ns > f->last_ns; j = ft->pool[j].lprev)
 		;
-	if (!j) {		/* oldest of all: new head */
-		f->lprev = 0;
-		f->lnext = l->head;
-		if (l->head)
-			ft->pool[l->head].lprev = i;
-		else
-			l->tail = i;
-		l->head = i;
-		return;
-	}
-	f->lprev = j;
-	f->lnext = ft->pool[j].lnext;
-	if (f->lnext)
-		ft->pool[f->lnext].lprev = i;
-	else
-		l->tail = i;
-	ft->pool[j].lnext = i;
+	lru_link_after(ft, i, f->cls, j);
 }
 
 /* ---- records -------------------------------------------------------- */
