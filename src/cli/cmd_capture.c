@@ -213,12 +213,8 @@ static int parse_cap_args(int argc, char **argv, struct cap_opts *o)
 
 	o->workers = 1;
 	fc_flowtab_opts__defaults(&o->eng.flow);
-	if (fc_cli_export__config(&o->ex, "capture", cap_longopts, argc, argv))
+	if (fc_cli_export__config(&o->ex, "capture", cap_longopts, &argc, &argv))
 		return -1;
-	if (o->ex.argv) {
-		argc = o->ex.argc;
-		argv = o->ex.argv;
-	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:o:f:w:qh", cap_longopts, NULL)) != -1) {
 		rc = fc_cli_export__opt(&o->ex, c, optarg);

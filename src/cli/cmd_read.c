@@ -84,12 +84,8 @@ static int parse_read_args(int argc, char **argv, struct read_opts *o)
 	int c, rc;
 
 	fc_flowtab_opts__defaults(&o->eng.flow);
-	if (fc_cli_export__config(&o->ex, "read", read_longopts, argc, argv))
+	if (fc_cli_export__config(&o->ex, "read", read_longopts, &argc, &argv))
 		return -1;
-	if (o->ex.argv) {
-		argc = o->ex.argc;
-		argv = o->ex.argv;
-	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:f:qh", read_longopts, NULL)) != -1) {
 		rc = fc_cli_export__opt(&o->ex, c, optarg);

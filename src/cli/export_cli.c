@@ -61,9 +61,11 @@ static int bool_value(const char *v)
 }
 
 int fc_cli_export__config(struct fc_cli_export *e, const char *section,
-			  const struct option *longopts, int argc, char **argv)
+			  const struct option *longopts, int *argcp, char ***argvp)
 {
 	const struct fc_config_section *s;
+	int argc = *argcp;
+	char **argv = *argvp;
 	const char *path = find_config_arg(argc, argv);
 	char err[600], opt[128];
 	unsigned i;
@@ -129,7 +131,8 @@ int fc_cli_export__config(struct fc_cli_export *e, const char *section,
 	}
 	for (i = 1; i < (unsigned)argc; i++)
 		e->argv[n++] = argv[i];
-	e->argc = n;
+	*argcp = n;
+	*argvp = e->argv;
 	return 0;
 nomem:
 	fc_cli_error("out of memory");

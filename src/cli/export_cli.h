@@ -56,19 +56,19 @@ struct fc_cli_export {
 	struct fc_config *cfg;		/* from --config, or NULL */
 	/* the argv built from the config file (owned) */
 	char **argv;
-	int argc;
 	char **strs;
 	int nstrs;
 };
 
 /*
- * Before getopt: if argv holds --config FILE, load it and return in
- * e->argv/e->argc a new argv with the keys of [section] as options in front
- * of the command line's (so the command line wins). Returns 0, or -1 with an
- * error printed ("FILE:LINE: unknown key 'foo' in [capture]").
+ * Before getopt: if the command line (*argvp) holds --config FILE, load it
+ * and point *argcp and *argvp at a new argv (owned by e) with the keys of [section] as
+ * options in front of the command line's (so the command line wins); without
+ * --config they are left alone. Returns 0, or -1 with an error printed
+ * ("FILE:LINE: unknown key 'foo' in [capture]").
  */
 int fc_cli_export__config(struct fc_cli_export *e, const char *section,
-			  const struct option *longopts, int argc, char **argv);
+			  const struct option *longopts, int *argcp, char ***argvp);
 
 /* In the getopt loop: 1 = an export option (handled), 0 = not one, -1 = bad value (printed). */
 int fc_cli_export__opt(struct fc_cli_export *e, int c, const char *arg);
