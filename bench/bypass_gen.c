@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_time.h"
+
 #define CHUNK (1 << 20)
 #define MAX_CONNS 64
 
@@ -73,14 +75,6 @@ static void bufs(int fd, int snd, int rcv)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
 	if (rcv)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- sink ---- */
@@ -270,7 +264,7 @@ static int sender(char **a)
 	if (!payload)
 		return 1;
 	memset(payload, 'e', CHUNK);
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (i = 0; i < nconn; i++) {
 		cs[i].bytes = strtoull(a[1], NULL, 10);
 		pthread_create(&t[i], NULL, tcp_send, &cs[i]);
@@ -281,7 +275,7 @@ static int sender(char **a)
 		pthread_join(t[i], NULL);
 	if (m.flows && m.dgrams)
 		pthread_join(mt, NULL);
-	dt = now_s() - t0;
+	dt = bench_now_s() - t0;
 	for (i = 0; i < nconn; i++) {
 		printf("tcp sport=%u bytes=%llu%s%s\n", cs[i].sport, (unsigned long long)cs[i].sent,
 		       cs[i].err ? " error=" : "", cs[i].err ? strerror(cs[i].err) : "");

@@ -31,80 +31,11 @@
 #include "flowcut/sink.h"
 #include "flowcut/source.h"
 #include "sink_clickhouse.h"
-
-struct recs {
-	struct fc_flow_rec *v;
-	size_t n, cap;
-};
-
-static void collect(void *ctx, const struct fc_flow_rec *rec)
-{
-	struct recs *r = ctx;
-
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 4096;
-		struct fc_flow_rec *v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v) {
-			perror("realloc");
-			exit(1);
-		}
-		r->v = v;
-		r->cap = cap;
-	}
-	r->v[r->n++] = *rec;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int read_capture(const char *path, struct recs *r)
-{
-	struct fc_engine_opts eo;
-	struct fc_pcap_src *src;
-	struct fc_engine *eng;
-	struct fc_frame f;
-	enum fc_src_status st;
-	char err[512];
-
-	memset(&eo, 0, sizeof(eo));
-	fc_flowtab_opts__defaults(&eo.flow);
-	eo.flow.emit = collect;
-	eo.flow.emit_ctx = r;
-	src = fc_pcap_src__open(path, NULL, err, sizeof(err));
-	if (!src) {
-		fprintf(stderr, "%s: %s\n", path, err);
-		return -1;
-	}
-	eng = fc_engine__new(&eo);
-	if (!eng) {
-		perror("engine");
-		fc_pcap_src__close(src);
-		return -1;
-	}
-	while ((st = fc_pcap_src__next(src, &f)) == FC_SRC_FRAME)
-		fc_engine__frame(eng, &f, false);
-	fc_engine__finish(eng, FC_END_EOF);
-	fc_engine__free(eng);
-	fc_pcap_src__close(src);
-	return st == FC_SRC_ERROR ? -1 : 0;
-}
+#include "bench_recs.h"
+#include "bench_time.h"
 
 /* The records of round k: flow ids shifted so every round's rows are distinct. */
-static void round_shift(struct recs *r, uint64_t shift)
+static void round_shift(struct bench_recs *r, uint64_t shift)
 {
 	size_t i;
 
@@ -112,11 +43,11 @@ static void round_shift(struct recs *r, uint64_t shift)
 		r->v[i].flow_id += shift;
 }
 
-static int encode_only(struct recs *r, size_t batch, unsigned repeat)
+static int encode_only(struct bench_recs *r, size_t batch, unsigned repeat)
 {
 	uint8_t *buf = malloc(batch * FC_CH_ROW_MAX);
 	size_t total = 0, bytes = 0, i;
-	double t0 = now_s(), c0 = cpu_s(), dt, dc;
+	double t0 = bench_now_s(), c0 = bench_cpu_s(), dt, dc;
 	unsigned k;
 
 	if (!buf)
@@ -128,8 +59,8 @@ static int encode_only(struct recs *r, size_t batch, unsigned repeat)
 			bytes += fc_ch_encode_rows(r->v + i, m, buf);
 			total += m;
 		}
-	dt = now_s() - t0;
-	dc = cpu_s() - c0;
+	dt = bench_now_s() - t0;
+	dc = bench_cpu_s() - c0;
 	printf("mode=encode records=%zu bytes=%zu bytes_per_record=%.1f seconds=%.3f "
 	       "records_per_s=%.0f cpu_s_per_million=%.3f\n",
 	       total, bytes, total ? (double)bytes / (double)total : 0.0, dt,
@@ -159,7 +90,7 @@ int main(int argc, char **argv)
 	char first_msg[FC_SINK_ERR_LEN] = "", err[512];
 	struct fc_sink_spec spec;
 	struct fc_sink *s;
-	struct recs r = { 0 };
+	struct bench_recs r = { 0 };
 	uint64_t max_id = 0;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -179,7 +110,7 @@ int main(int argc, char **argv)
 				"[--stop-after N --stop-cmd CMD --start-cmd CMD] CAPTURE [SINK]\n");
 		return 2;
 	}
-	if (read_capture(argv[optind], &r))
+	if (bench_recs__read_capture(argv[optind], &r))
 		return 1;
 	for (i = 0; i < r.n; i++)
 		if (r.v[i].flow_id > max_id)
@@ -197,14 +128,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	t0 = now_s();
-	c0 = cpu_s();
+	t0 = bench_now_s();
+	c0 = bench_cpu_s();
 	for (k = 0; k < repeat; k++) {
 		if (k)
 			round_shift(&r, max_id);
 		for (i = 0; i < r.n;) {
 			size_t m = r.n - i < batch ? r.n - i : batch;
-			double backoff = 0.05, give_up = now_s() + retry_for;
+			double backoff = 0.05, give_up = bench_now_s() + retry_for;
 			int rc;
 
 			for (;;) {
@@ -226,7 +157,7 @@ int main(int argc, char **argv)
 				} else if (outage_failed == 1) {
 					start_cmd = NULL;
 				}
-				if (now_s() > give_up) {
+				if (bench_now_s() > give_up) {
 					fprintf(stderr, "giving up: %s\n", fc_sink__health(s)->last_error);
 					goto out;
 				}
@@ -245,14 +176,14 @@ int main(int argc, char **argv)
 		}
 	}
 out:
-	dt = now_s() - t0;
+	dt = bench_now_s() - t0;
 	if (fc_sink__flush(s))
 		fprintf(stderr, "flush failed\n");
 	printf("mode=sink records=%zu delivered=%zu writes=%zu failures=%zu seconds=%.3f "
 	       "records_per_s=%.0f cpu_s_per_million=%.3f bytes=%llu first_errno=%d "
 	       "first_error=\"%s\"\n",
 	       r.n * repeat, delivered, writes, failures, dt, dt > 0 ? (double)delivered / dt : 0.0,
-	       delivered ? (cpu_s() - c0) * 1e6 / (double)delivered : 0.0,
+	       delivered ? (bench_cpu_s() - c0) * 1e6 / (double)delivered : 0.0,
 	       (unsigned long long)fc_sink__health(s)->bytes, first_err, first_msg);
 	fc_sink__close(s);
 	free(r.v);

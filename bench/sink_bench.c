@@ -27,25 +27,9 @@
 
 #include "flowcut/export.h"
 #include "flowcut/sink.h"
+#include "bench_time.h"
 
 #define BATCH 1024
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static void make_recs(struct fc_flow_rec *r, size_t n)
 {
@@ -153,8 +137,8 @@ static void bench_direct(const char *type, const char *target, const struct fc_f
 		return;
 	}
 	batch = fc_sink__batch_hint(s) ? fc_sink__batch_hint(s) : BATCH;
-	t0 = now_s();
-	c0 = cpu_s();
+	t0 = bench_now_s();
+	c0 = bench_cpu_s();
 	while (done < n) {
 		size_t k = n - done < batch ? n - done : batch;
 
@@ -175,7 +159,7 @@ static void bench_direct(const char *type, const char *target, const struct fc_f
 	}
 	fc_sink__flush(s);
 	fc_sink__close(s);
-	report(type, n, now_s() - t0, cpu_s() - c0);
+	report(type, n, bench_now_s() - t0, bench_cpu_s() - c0);
 }
 
 static void bench_export(const char *target, const struct fc_flow_rec *recs, size_t n)
@@ -197,12 +181,12 @@ static void bench_export(const char *target, const struct fc_flow_rec *recs, siz
 		return;
 	}
 	fc_sink_spec__free(&spec);
-	t0 = now_s();
-	c0 = cpu_s();
+	t0 = bench_now_s();
+	c0 = bench_cpu_s();
 	for (i = 0; i < n; i++)
 		fc_export__emit(x, 0, &recs[i]);
 	fc_export__close(x);
-	report("export+json", n, now_s() - t0, cpu_s() - c0);
+	report("export+json", n, bench_now_s() - t0, bench_cpu_s() - c0);
 	fc_export__free(x);
 }
 

@@ -26,6 +26,7 @@
 
 #include "flowcut/sink.h"
 #include "flowcut/store.h"
+#include "bench_time.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -43,23 +44,6 @@ static unsigned skewed(unsigned n)
 	double u = (double)(next_rand() >> 11) / (double)(1ULL << 53);
 
 	return (unsigned)(u * u * u * n);
-}
-
-static double now_s(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static const uint16_t ports[] = { 443, 80, 53, 22, 25, 123, 993, 587, 3306, 5432, 6379, 8080,
@@ -134,8 +118,8 @@ static int fill(const char *db, uint64_t n, unsigned batch, unsigned days)
 	recs = calloc(batch, sizeof(*recs));
 	if (!recs)
 		return 1;
-	w0 = now_s(CLOCK_MONOTONIC);
-	c0 = cpu_s();
+	w0 = bench_now_s();
+	c0 = bench_cpu_s();
 	while (i < n) {
 		unsigned k, m = (unsigned)(n - i < batch ? n - i : batch);
 		int rc;
@@ -149,14 +133,14 @@ static int fill(const char *db, uint64_t n, unsigned batch, unsigned days)
 		}
 		i += m;
 		if (i % 1000000 == 0) {
-			w = now_s(CLOCK_MONOTONIC) - w0;
+			w = bench_now_s() - w0;
 			fprintf(stderr, "  %llu records, %.0f/s\n", (unsigned long long)i, (double)i / w);
 		}
 	}
 	fc_sink__flush(s);
 	fc_sink__close(s);
-	w = now_s(CLOCK_MONOTONIC) - w0;
-	c = cpu_s() - c0;
+	w = bench_now_s() - w0;
+	c = bench_cpu_s() - c0;
 	printf("insert: %llu records in %.2f s wall, %.2f s CPU: %.0f records/s, %.2f CPU s per M "
 	       "records (batch %u, record generation included)\n",
 	       (unsigned long long)n, w, c, (double)n / w, c * 1e6 / (double)n, batch);
@@ -196,14 +180,14 @@ static void time_top(struct fc_store *st, const char *label, enum fc_store_top b
 	int k;
 
 	for (k = 0; k < 3; k++) {
-		double t = now_s(CLOCK_MONOTONIC);
+		double t = bench_now_s();
 
 		memset(&c, 0, sizeof(c));
 		if (fc_store__top(st, by, f, 10, top_cb, &c, err, sizeof(err))) {
 			printf("%s: %s\n", label, err);
 			return;
 		}
-		t = now_s(CLOCK_MONOTONIC) - t;
+		t = bench_now_s() - t;
 		if (!k)
 			first = t;
 		if (t < best)
@@ -214,7 +198,7 @@ static void time_top(struct fc_store *st, const char *label, enum fc_store_top b
 
 static void time_list(struct fc_store *st, const char *label, const struct fc_store_filter *f)
 {
-	double t = now_s(CLOCK_MONOTONIC);
+	double t = bench_now_s();
 	struct count c = { 0 };
 	char err[256];
 
@@ -222,7 +206,7 @@ static void time_list(struct fc_store *st, const char *label, const struct fc_st
 		printf("%s: %s\n", label, err);
 		return;
 	}
-	t = now_s(CLOCK_MONOTONIC) - t;
+	t = bench_now_s() - t;
 	printf("| %s | %.3f | - | %u records |\n", label, t, c.rows);
 }
 

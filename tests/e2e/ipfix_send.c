@@ -23,64 +23,11 @@
 #include "flowcut/record.h"
 #include "flowcut/sink.h"
 #include "flowcut/source.h"
-
-struct recs {
-	struct fc_flow_rec *v;
-	size_t n, cap;
-	int oom;
-};
-
-static void collect(void *ctx, const struct fc_flow_rec *rec)
-{
-	struct recs *r = ctx;
-
-	if (r->n == r->cap) {
-		size_t nc = r->cap ? r->cap * 2 : 1024;
-		struct fc_flow_rec *nv = realloc(r->v, nc * sizeof(*nv));
-
-		if (!nv) {
-			r->oom = 1;
-			return;
-		}
-		r->v = nv;
-		r->cap = nc;
-	}
-	r->v[r->n++] = *rec;
-}
-
-static int read_capture(const char *path, struct recs *r)
-{
-	struct fc_engine_opts eo;
-	struct fc_pcap_src *src;
-	struct fc_engine *eng;
-	struct fc_frame f;
-	char err[512];
-
-	memset(&eo, 0, sizeof(eo));
-	fc_flowtab_opts__defaults(&eo.flow);
-	eo.flow.emit = collect;
-	eo.flow.emit_ctx = r;
-	src = fc_pcap_src__open(path, NULL, err, sizeof(err));
-	if (!src) {
-		fprintf(stderr, "%s: %s\n", path, err);
-		return -1;
-	}
-	eng = fc_engine__new(&eo);
-	if (!eng) {
-		fc_pcap_src__close(src);
-		return -1;
-	}
-	while (fc_pcap_src__next(src, &f) == FC_SRC_FRAME)
-		fc_engine__frame(eng, &f, false);
-	fc_engine__finish(eng, FC_END_EOF);
-	fc_engine__free(eng);
-	fc_pcap_src__close(src);
-	return r->oom ? -1 : 0;
-}
+#include "../../bench/bench_recs.h"
 
 int main(int argc, char **argv)
 {
-	struct recs r = { 0 };
+	struct bench_recs r = { 0 };
 	struct fc_sink_spec spec;
 	struct fc_sink *s;
 	size_t batch = 64, done = 0;
@@ -101,7 +48,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ipfix_send [-b BATCH] [-d DELAY_MS] [-t RETRY_S] FILE URL\n");
 		return 2;
 	}
-	if (read_capture(argv[optind], &r))
+	if (bench_recs__read_capture(argv[optind], &r))
 		return 1;
 	if (fc_sink_spec__parse(argv[optind + 1], &spec, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
