@@ -136,7 +136,12 @@ cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src/lib" "$ROOT/bench
 
 "$T/start.sh" || die "clickhouse-server did not start"
 
-# 1. schema
+# 1. schema. The cluster variant cannot run here (ZooKeeper, several servers):
+# at least its column list must be flows.sql's, which the sink writes.
+columns() { awk '/^CREATE TABLE/ { t = 1 } t && /^\(/ { c = 1; next } c && /^\)/ { exit } c' "$1"; }
+[ "$(columns "$ROOT/share/clickhouse/flows.sql")" = "$(columns "$ROOT/share/clickhouse/flows_distributed.sql")" ] &&
+	[ -n "$(columns "$ROOT/share/clickhouse/flows.sql")" ] ||
+	die "share/clickhouse/flows_distributed.sql columns differ from flows.sql"
 clickhouse-client --host 127.0.0.1 --port "$TCP_PORT" --multiquery \
 	<"$ROOT/share/clickhouse/flows.sql" || die "share/clickhouse/flows.sql failed"
 
