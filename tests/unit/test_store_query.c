@@ -458,6 +458,74 @@ static void test_errors(void)
 	CHECK_EQ_U(fc_store_top_parse("bogus", &t), -EINVAL);
 }
 
+/* Both group tables grow: 6,000 sources in one hour are more groups than the
+ * writer's rollup sums (4,096) and the reader's summary (1,024) start with.
+ * Every source must come out once with its own bytes. */
+#define MANY 6000
+
+struct many {
+	unsigned seen[MANY];
+	unsigned rows, bad;
+};
+
+static int many_cb(const struct fc_store_top_row *row, void *ctx)
+{
+	struct many *m = ctx;
+	unsigned a, b, c, d, i;
+
+	if (sscanf(row->addr, "%u.%u.%u.%u", &a, &b, &c, &d) != 4 || a != 10 || b != 1) {
+		m->bad++;
+		return 0;
+	}
+	i = c << 8 | d;
+	if (i >= MANY || row->bytes != 1000 + i || row->flows != 1)
+		m->bad++;
+	else
+		m->seen[i]++;
+	m->rows++;
+	return 0;
+}
+
+static void test_many_groups_grow_tables(void)
+{
+	static struct fc_flow_rec r[MANY];
+	static struct many m;
+	struct fc_sink_spec spec;
+	struct fc_store_filter f;
+	struct fc_store *st;
+	struct fc_sink *s;
+	char text[200], db[160], src[32], err[256];
+	unsigned i, once = 0;
+
+	snprintf(db, sizeof(db), "%s/many.db", dir);
+	snprintf(text, sizeof(text), "sqlite:%s", db);
+	for (i = 0; i < MANY; i++) {
+		snprintf(src, sizeof(src), "10.1.%u.%u", i >> 8, i & 255);
+		mk(&r[i], i + 1, T0 + H + i, src, "192.0.2.1", 6, 443, 1000 + i, 0);
+	}
+	CHECK_EQ_U(fc_sink_spec__parse(text, &spec, err, sizeof(err)), 0);
+	s = fc_sink__open(&spec, err, sizeof(err));
+	fc_sink_spec__free(&spec);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(fc_sink__write(s, r, MANY), MANY);
+	CHECK_EQ_U(fc_sink__flush(s), 0);	/* the sums, grown, folded into rollups */
+	fc_sink__close(s);
+	st = fc_store__open(db, err, sizeof(err));
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	fc_store_filter__init(&f);
+	CHECK_EQ_U(fc_store__top(st, FC_STORE_TOP_SRC, &f, 2 * MANY, many_cb, &m, err, sizeof(err)), 0);
+	fc_store__close(st);
+	for (i = 0; i < MANY; i++)
+		once += m.seen[i] == 1;
+	CHECK_EQ_U(m.rows, MANY);
+	CHECK_EQ_U(m.bad, 0);
+	CHECK_EQ_U(once, MANY);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -472,6 +540,7 @@ int main(void)
 	RUN(test_filters_match_brute_force);
 	RUN(test_list_edges_order_limit);
 	RUN(test_errors);
+	RUN(test_many_groups_grow_tables);
 	fc_sink__close(sink);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
