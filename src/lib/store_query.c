@@ -15,12 +15,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "flowcut/store.h"
+#include "oahash.h"
 #include "store_rollup.h"
 #include "store_schema.h"
 
@@ -149,34 +151,12 @@ static uint64_t hash_key(const char *addr, int proto, int port)
 	for (; *addr; addr++)
 		h = (h ^ (unsigned char)*addr) * 1099511628211ULL;
 	h ^= (uint64_t)(unsigned)proto << 32 | (uint32_t)port;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h ? h : 1;
+	return fc_oa_finish(h);
 }
 
 static int agg_grow(struct agg *a)
 {
-	size_t ncap = a->cap ? a->cap * 2 : 1024, i;
-	struct group *n = calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (i = 0; i < a->cap; i++) {
-		size_t j;
-
-		if (!a->slots[i].hash)
-			continue;
-		for (j = a->slots[i].hash & (ncap - 1); n[j].hash; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = a->slots[i];
-	}
-	free(a->slots);
-	a->slots = n;
-	a->cap = ncap;
-	return 0;
+	return fc_oa_grow(&a->slots, &a->cap, sizeof(*a->slots), offsetof(struct group, hash), 1024);
 }
 
 static int agg_add(struct agg *a, const char *addr, int proto, int port, uint64_t bytes,

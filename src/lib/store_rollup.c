@@ -11,10 +11,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "oahash.h"
 #include "store_rollup.h"
 #include "store_schema.h"
 
@@ -92,33 +94,13 @@ static uint64_t hash_group(const struct group *k)
 	h = mix(h, (uint32_t)k->port);
 	h = mix(h, a0);
 	h = mix(h, a1);
-	/* murmur3 fmix64: the slot bits must depend on every field */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h ? h : 1;
+	return fc_oa_finish(h);	/* the slot bits must depend on every field */
 }
 
+/* Every used slot has a hash (never 0), so the shared grow finds them. */
 static int grow(struct fc_rollup *r)
 {
-	size_t ncap = r->cap * 2, i, j;
-	struct group *n = calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (i = 0; i < r->cap; i++) {
-		if (!r->g[i].kind)
-			continue;
-		for (j = r->g[i].hash & (ncap - 1); n[j].kind; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = r->g[i];
-	}
-	free(r->g);
-	r->g = n;
-	r->cap = ncap;
-	return 0;
+	return fc_oa_grow(&r->g, &r->cap, sizeof(*r->g), offsetof(struct group, hash), r->cap);
 }
 
 static int add_group(struct fc_rollup *r, const struct group *k, uint64_t bytes, uint64_t pkts,
