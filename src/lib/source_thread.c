@@ -94,24 +94,25 @@ static void wake(struct fc_src_thread *t, _Atomic int *waiting, pthread_cond_t *
 
 static void publish(struct fc_src_thread *t, uint64_t wr, bool force);
 
+/* Room for `need` bytes at wr with the consumer at tail, and no big frame out (if big). */
+static bool room(struct fc_src_thread *t, uint64_t wr, uint64_t tail, uint64_t need, bool big)
+{
+	return t->cap - (wr - tail) >= need && !(big && atomic_load(&t->big_busy));
+}
+
 /* Producer: wait until `need` bytes are free and no big frame is out (if big). */
 static bool wait_room(struct fc_src_thread *t, uint64_t wr, uint64_t need, bool big)
 {
 	int spins = 0;
 
-	if (t->cap - (wr - t->tail_seen) >= need && !(big && atomic_load(&t->big_busy)))
+	if (room(t, wr, t->tail_seen, need, big))
 		return true;	/* room by the last look: no need to touch tail's line */
+	publish(t, wr, true);	/* the consumer must see what fills the ring */
 	for (;;) {
-		if (spins == 0 && (t->cap - (wr - atomic_load(&t->tail)) < need ||
-				   (big && atomic_load(&t->big_busy))))
-			publish(t, wr, true);	/* the reader must see what fills the ring */
-		uint64_t used;
-
 		t->tail_seen = atomic_load_explicit(&t->tail, memory_order_acquire);
-		used = wr - t->tail_seen;
 		if (atomic_load(&t->stop))
 			return false;
-		if (t->cap - used >= need && !(big && atomic_load(&t->big_busy)))
+		if (room(t, wr, t->tail_seen, need, big))
 			return true;
 		if (spins++ < SPINS) {
 			cpu_relax();
@@ -119,8 +120,7 @@ static bool wait_room(struct fc_src_thread *t, uint64_t wr, uint64_t need, bool 
 		}
 		pthread_mutex_lock(&t->mu);
 		atomic_store(&t->prod_waiting, 1);
-		used = wr - atomic_load(&t->tail);
-		if (!atomic_load(&t->stop) && (t->cap - used < need || (big && atomic_load(&t->big_busy))))
+		if (!atomic_load(&t->stop) && !room(t, wr, atomic_load(&t->tail), need, big))
 			pthread_cond_wait(&t->cv_prod, &t->mu);
 		atomic_store(&t->prod_waiting, 0);
 		pthread_mutex_unlock(&t->mu);
@@ -142,7 +142,6 @@ static void publish(struct fc_src_thread *t, uint64_t wr, bool force)
 	if (force || wr - atomic_load_explicit(&t->tail, memory_order_acquire) >= t->cap / 16)
 		wake(t, &t->cons_waiting, &t->cv_cons);
 }
-
 
 /* Copy one frame in at wr; returns the new write position, or 0 on stop. */
 static uint64_t put_frame(struct fc_src_thread *t, uint64_t wr, const struct fc_frame *f, bool filtered)
