@@ -36,6 +36,10 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define FC_AESHASH_X86 1
+/* For a caller's function that inlines fc_aeshash_words(). */
+#define FC_AESHASH_TARGET __attribute__((target("aes,sse2")))
+#else
+#define FC_AESHASH_TARGET
 #endif
 
 struct fc_aeshash_key {

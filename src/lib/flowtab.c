@@ -174,11 +174,10 @@ static inline void pack_v4(const struct ckey *k, uint64_t w[3])
 	w[2] = k->w[5];
 }
 
-#ifdef FC_AESHASH_X86
 /* Out of line: code with AES instructions cannot be inlined into callers
  * built for plain x86-64, and the call is cheaper than SipHash by far. */
-__attribute__((target("aes,sse2"), noinline)) static uint32_t key_hash_aes(const struct fc_flowtab *ft,
-									  const struct ckey *k)
+FC_AESHASH_TARGET __attribute__((noinline)) static uint32_t key_hash_aes(const struct fc_flowtab *ft,
+									const struct ckey *k)
 {
 	uint64_t w[3];
 
@@ -188,13 +187,6 @@ __attribute__((target("aes,sse2"), noinline)) static uint32_t key_hash_aes(const
 	}
 	return (uint32_t)fc_aeshash_words(&ft->aes_key, k->w, 6);
 }
-#else
-static uint32_t key_hash_aes(const struct fc_flowtab *ft, const struct ckey *k)
-{
-	(void)ft, (void)k;
-	return 0;	/* never called: ft->aes is false */
-}
-#endif
 
 static inline uint32_t key_hash(const struct fc_flowtab *ft, const struct ckey *k)
 {
