@@ -234,7 +234,11 @@ static void flush_tail(struct fc_src_thread *t)
 {
 	if (atomic_load_explicit(&t->tail, memory_order_relaxed) == t->released)
 		return;
-	atomic_store_explicit(&t->tail, t->released, memory_order_release);
+	/* Sequentially consistent, not just release: the store must be visible
+	 * before prod_waiting is read. A release store may pass that load, and
+	 * a producer that set prod_waiting and then read the old tail would
+	 * sleep with nobody left to wake it. */
+	atomic_store(&t->tail, t->released);
 	wake(t, &t->prod_waiting, &t->cv_prod);
 }
 
