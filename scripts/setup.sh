@@ -8,7 +8,7 @@ PKGS_BUILD="build-essential pkg-config clang llvm libpcap-dev libsqlite3-dev lib
 # export: the config file parser (flowcut.conf(5))
 PKGS_BUILD="$PKGS_BUILD libinih-dev"
 # nfdump: nfcapd is the reference collector of the ipfix sink's end-to-end test
-PKGS_TEST="tshark tcpdump python3 iproute2 ethtool iputils-ping nfdump"
+PKGS_TEST="tshark tcpdump python3 iproute2 ethtool iputils-ping nfdump gdb"
 # clickhouse: the clickhouse sink's end-to-end test runs a private clickhouse-server
 PKGS_TEST="$PKGS_TEST clickhouse-server clickhouse-client"
 PKGS_BENCH="softflowd nfdump argus-client argus-server time tcpreplay netsniff-ng"

@@ -64,6 +64,18 @@ def check_records(path, stats, problems):
         problems.append(f"records hold {total} packets, stats say {stats['packets_in_flows']}")
 
 
+def backtrace(pid):
+    """Every thread's stack of a hung process (gdb attaches and detaches),
+    so that a hang seen once in CI says where it was."""
+    try:
+        g = subprocess.run(["gdb", "-q", "-batch", "-p", str(pid), "-ex", "thread apply all bt 20"],
+                           capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"; no backtrace ({e})"
+    lines = [l for l in g.stdout.splitlines() if l.startswith(("#", "Thread"))]
+    return "; threads at the timeout:\n    " + "\n    ".join(lines[:80])
+
+
 def run_one(rel, extra, expect_pkts):
     path = os.path.join(CORPUS, rel)
     problems = []
@@ -71,11 +83,14 @@ def run_one(rel, extra, expect_pkts):
         out = os.path.join(tmp, "flows.json")
         st = os.path.join(tmp, "stats.json")
         cmd = [BIN, "read", path, "--quiet", "-o", out, "--stats", st] + extra
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            _, err = p.communicate(timeout=120)
         except subprocess.TimeoutExpired:
-            return False, "timeout (hang?)"
-        err = p.stderr
+            where = backtrace(p.pid)
+            p.kill()
+            p.communicate()
+            return False, "timeout (hang?)" + where
         if any(m in err for m in SAN_MARKERS):
             return False, "sanitizer report:\n" + err[:3000]
         errors = [l for l in err.splitlines() if l.startswith("flowcut: error:")]
