@@ -2,9 +2,17 @@
 /*
  * sha1.c - SHA-1 per FIPS 180-4 section 6.1: 512-bit blocks, 80 rounds,
  * big-endian words. Owns nothing but the hash; the Community ID code is its
- * only user. Portable C, no table lookups, no allocation.
+ * only user (one block per flow record). Portable C, no table lookups, no
+ * allocation; on x86-64 CPUs with the SHA extensions the block function uses
+ * them instead (~8x fewer instructions a block), chosen once at run time.
  */
+#include <stdbool.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FC_SHA1_X86 1
+#include <immintrin.h>
+#endif
 
 #include "sha1.h"
 
@@ -13,7 +21,7 @@ static inline uint32_t rol32(uint32_t x, int n)
 	return (x << n) | (x >> (32 - n));
 }
 
-static void sha1_block(uint32_t h[5], const uint8_t *p)
+static void sha1_block_c(uint32_t h[5], const uint8_t *p)
 {
 	uint32_t w[80], a, b, c, d, e, t;
 	int i;
@@ -47,6 +55,110 @@ static void sha1_block(uint32_t h[5], const uint8_t *p)
 		SHA1_ROUND(b ^ c ^ d, 0xca62c1d6u);
 #undef SHA1_ROUND
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
+}
+
+#ifdef FC_SHA1_X86
+/*
+ * The same block with SHA-NI. The state is ABCD in one register (A in the
+ * top lane) and E in the top lane of another; each sha1rnds4 does four rounds
+ * with the round function chosen by its immediate (0..3 = rounds 0-19 ..
+ * 60-79), sha1nexte folds E (rotated) into the next four message words, and
+ * sha1msg1 / xor / sha1msg2 compute the schedule W[t] four words at a time,
+ * t = 16..79, from the four registers M0..M3 that hold W[t-16..t-1].
+ * Group g (rounds 4g..4g+3) uses M[g % 4] and, as it goes, advances the
+ * words of groups g+2, g+3 and g+4 (each by the step of its recurrence
+ * it can now take).
+ */
+#define SHA1_GROUP(g, Ecur, Enext, Mg, Mn1, Mp1, Mp2, f)                        \
+	do {                                                                    \
+		Ecur = (g) ? _mm_sha1nexte_epu32(Ecur, Mg) : _mm_add_epi32(Ecur, Mg); \
+		Enext = abcd;                                                   \
+		if ((g) >= 3 && (g) <= 18)                                      \
+			Mn1 = _mm_sha1msg2_epu32(Mn1, Mg);                      \
+		abcd = _mm_sha1rnds4_epu32(abcd, Ecur, f);                      \
+		if ((g) >= 1 && (g) <= 16)                                      \
+			Mp1 = _mm_sha1msg1_epu32(Mp1, Mg);                      \
+		if ((g) >= 2 && (g) <= 17)                                      \
+			Mp2 = _mm_xor_si128(Mp2, Mg);                           \
+	} while (0)
+
+__attribute__((target("sha,sse4.1,ssse3"))) static void sha1_block_ni(uint32_t h[5],
+								      const uint8_t *p)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
+	__m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)h), 0x1b);
+	__m128i e0 = _mm_set_epi32((int)h[4], 0, 0, 0), e1;
+	__m128i abcd0 = abcd, e00 = e0;
+	__m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)p), bswap);
+	__m128i m1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), bswap);
+	__m128i m2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), bswap);
+	__m128i m3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), bswap);
+
+	/* g:  Ecur Enext  M[g%4] M[(g+1)%4] M[(g-1)%4] M[(g-2)%4] f */
+	SHA1_GROUP(0, e0, e1, m0, m1, m3, m2, 0);
+	SHA1_GROUP(1, e1, e0, m1, m2, m0, m3, 0);
+	SHA1_GROUP(2, e0, e1, m2, m3, m1, m0, 0);
+	SHA1_GROUP(3, e1, e0, m3, m0, m2, m1, 0);
+	SHA1_GROUP(4, e0, e1, m0, m1, m3, m2, 0);
+	SHA1_GROUP(5, e1, e0, m1, m2, m0, m3, 1);
+	SHA1_GROUP(6, e0, e1, m2, m3, m1, m0, 1);
+	SHA1_GROUP(7, e1, e0, m3, m0, m2, m1, 1);
+	SHA1_GROUP(8, e0, e1, m0, m1, m3, m2, 1);
+	SHA1_GROUP(9, e1, e0, m1, m2, m0, m3, 1);
+	SHA1_GROUP(10, e0, e1, m2, m3, m1, m0, 2);
+	SHA1_GROUP(11, e1, e0, m3, m0, m2, m1, 2);
+	SHA1_GROUP(12, e0, e1, m0, m1, m3, m2, 2);
+	SHA1_GROUP(13, e1, e0, m1, m2, m0, m3, 2);
+	SHA1_GROUP(14, e0, e1, m2, m3, m1, m0, 2);
+	SHA1_GROUP(15, e1, e0, m3, m0, m2, m1, 3);
+	SHA1_GROUP(16, e0, e1, m0, m1, m3, m2, 3);
+	SHA1_GROUP(17, e1, e0, m1, m2, m0, m3, 3);
+	SHA1_GROUP(18, e0, e1, m2, m3, m1, m0, 3);
+	SHA1_GROUP(19, e1, e0, m3, m0, m2, m1, 3);
+	e0 = _mm_sha1nexte_epu32(e0, e00);	/* E += rol(A of round 76, 30) */
+	abcd = _mm_shuffle_epi32(_mm_add_epi32(abcd, abcd0), 0x1b);
+	_mm_storeu_si128((__m128i *)h, abcd);
+	h[4] = (uint32_t)_mm_extract_epi32(e0, 3);
+}
+#undef SHA1_GROUP
+
+static bool sha1_ni_available(void)
+{
+	return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
+	       __builtin_cpu_supports("ssse3");
+}
+#endif
+
+/* 1 = SHA-NI, 0 = portable C, -1 = not chosen yet (relaxed atomics: every
+ * thread that chooses makes the same choice). */
+static int sha1_use_ni = -1;
+
+bool fc_sha1__select(bool portable)
+{
+	bool ni = false;
+
+#ifdef FC_SHA1_X86
+	ni = !portable && sha1_ni_available();
+#endif
+	__atomic_store_n(&sha1_use_ni, ni, __ATOMIC_RELAXED);
+	return ni || portable;
+}
+
+static void sha1_block(uint32_t h[5], const uint8_t *p)
+{
+#ifdef FC_SHA1_X86
+	int ni = __atomic_load_n(&sha1_use_ni, __ATOMIC_RELAXED);
+
+	if (ni < 0) {
+		ni = sha1_ni_available();
+		__atomic_store_n(&sha1_use_ni, ni, __ATOMIC_RELAXED);
+	}
+	if (ni) {
+		sha1_block_ni(h, p);
+		return;
+	}
+#endif
+	sha1_block_c(h, p);
 }
 
 void fc_sha1__init(struct fc_sha1 *s)
