@@ -71,29 +71,79 @@ static void put_escaped(struct fc_jsonw *w, const char *s)
 	put_c(w, '"');
 }
 
+/*
+ * Room for n more bytes and the NUL: a pointer to write them at, then
+ * commit() the end. NULL (and the writer marked overflowed) if they do not fit.
+ */
+static char *reserve(struct fc_jsonw *w, size_t n)
+{
+	if (w->overflow)
+		return NULL;
+	if (w->cap - w->len <= n) {
+		w->overflow = true;
+		return NULL;
+	}
+	return w->buf + w->len;
+}
+
+static void commit(struct fc_jsonw *w, char *end)
+{
+	w->len = (size_t)(end - w->buf);
+	*end = '\0';
+}
+
 /* Member names are the program's own literals: JSON-safe, so not scanned. */
 static void put_key(struct fc_jsonw *w, const char *key)
 {
-	if (w->need_comma)
-		put_c(w, ',');
-	if (key) {
-		put_c(w, '"');
-		fc_jsonw__raw(w, key, strlen(key));
-		fc_jsonw__raw(w, "\":", 2);
-	}
+	size_t klen = key ? strlen(key) : 0;
+	char *p = reserve(w, klen + 4);	/* , " key " : */
+	bool comma = w->need_comma;
+
 	w->need_comma = true;
+	if (!p)
+		return;
+	if (comma)
+		*p++ = ',';
+	if (key) {
+		*p++ = '"';
+		memcpy(p, key, klen);
+		p += klen;
+		*p++ = '"';
+		*p++ = ':';
+	}
+	commit(w, p);
+}
+
+/* Decimal digits of v, two at a time, ending at end; returns the first. */
+static char *u64_digits(char *end, uint64_t v)
+{
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+	char *p = end;
+
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		p -= 2;
+		memcpy(p, pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return p;
 }
 
 static void put_u64(struct fc_jsonw *w, uint64_t v)
 {
-	char tmp[20];
-	int i = 20;
+	char tmp[20], *first = u64_digits(tmp + sizeof(tmp), v);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	fc_jsonw__raw(w, tmp + i, (size_t)(20 - i));
+	fc_jsonw__raw(w, first, (size_t)(tmp + sizeof(tmp) - first));
 }
 
 void fc_jsonw__obj_open(struct fc_jsonw *w, const char *key)
@@ -159,18 +209,15 @@ void fc_jsonw__null(struct fc_jsonw *w, const char *key)
 
 void fc_jsonw__ts(struct fc_jsonw *w, const char *key, uint64_t ns)
 {
-	char frac[10];
-	uint64_t f = ns % 1000000000ULL;
-	int i;
+	char tmp[30], *end = tmp + sizeof(tmp), *first;
 
+	/* 1e9 + the nanoseconds is ten digits, "1" then the nine of the
+	 * fraction: the "1" becomes the point. */
+	first = u64_digits(end, ns % 1000000000ULL + 1000000000ULL);
+	*first = '.';
+	first = u64_digits(first, ns / 1000000000ULL);
 	put_key(w, key);
-	put_u64(w, ns / 1000000000ULL);
-	frac[0] = '.';
-	for (i = 9; i >= 1; i--) {
-		frac[i] = (char)('0' + f % 10);
-		f /= 10;
-	}
-	fc_jsonw__raw(w, frac, 10);
+	fc_jsonw__raw(w, first, (size_t)(end - first));
 }
 
 void fc_jsonw__double(struct fc_jsonw *w, const char *key, double v)

@@ -115,11 +115,78 @@ static void test_jsonw_escape(void)
 	CHECK_STR(buf, "{\"k\":\"a\\\\b\\n\\u0001\\\"\",\"n\":18446744073709551615,\"a\":[0,true]}");
 }
 
+/*
+ * fc_addr_to_str writes IPv6 as glibc's inet_ntop does: every pattern of zero
+ * and non-zero groups (256), each with non-zero groups 1, 0xffff, 0x0a0b and
+ * pseudo-random values, and the IPv4-compatible / -mapped shapes.
+ */
+static void check_v6_like_inet_ntop(const uint8_t b[16])
+{
+	char want[INET6_ADDRSTRLEN], got[INET6_ADDRSTRLEN];
+	struct fc_addr a;
+
+	memcpy(a.b, b, 16);
+	CHECK(inet_ntop(AF_INET6, b, want, sizeof(want)) != NULL);
+	fc_addr_to_str(&a, 6, got, sizeof(got));
+	CHECK_STR(got, want);
+}
+
+static void test_ipv6_text_matches_inet_ntop(void)
+{
+	static const unsigned fixed[] = { 1, 0xffff, 0x0a0b };
+	uint32_t x = 0x12345678u;
+	uint8_t b[16];
+	unsigned mask, v, i;
+
+	for (mask = 0; mask < 256; mask++) {
+		for (v = 0; v < 4; v++) {
+			for (i = 0; i < 8; i++) {
+				unsigned g = fixed[v < 3 ? v : 0];
+
+				if (v == 3) {
+					x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+					g = x >> 16 ? x >> 16 : 1;
+				}
+				g = mask >> i & 1 ? g : 0;
+				b[2 * i] = (uint8_t)(g >> 8);
+				b[2 * i + 1] = (uint8_t)g;
+			}
+			check_v6_like_inet_ntop(b);
+		}
+	}
+	memset(b, 0, sizeof(b));
+	b[10] = b[11] = 0xff;	/* ::ffff:a.b.c.d and ::ffff:0:0 */
+	check_v6_like_inet_ntop(b);
+	b[12] = 192, b[13] = 0, b[14] = 2, b[15] = 1;
+	check_v6_like_inet_ntop(b);
+	b[10] = b[11] = 0;	/* ::a.b.c.d, ::0.0.0.1 (::1 stays hex) */
+	check_v6_like_inet_ntop(b);
+	b[12] = b[13] = b[14] = 0, b[15] = 1;
+	check_v6_like_inet_ntop(b);
+	b[14] = 1;
+	check_v6_like_inet_ntop(b);
+}
+
+static void test_addr_text_small_buffer(void)
+{
+	struct fc_addr a;
+	char s[8];
+
+	memset(&a, 0xab, sizeof(a));
+	memset(s, 'x', sizeof(s));
+	fc_addr_to_str(&a, 6, s, sizeof(s));
+	CHECK_STR(s, "");
+	fc_addr_to_str(&a, 4, s, 0);	/* no room at all: untouched */
+	CHECK(s[0] == '\0');
+}
+
 int main(void)
 {
 	RUN(test_udp_record);
 	RUN(test_tcp_vlan_tunnel_v6);
 	RUN(test_bypass_and_small_buffer);
 	RUN(test_jsonw_escape);
+	RUN(test_ipv6_text_matches_inet_ntop);
+	RUN(test_addr_text_small_buffer);
 	return T_DONE();
 }
