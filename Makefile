@@ -160,7 +160,9 @@ bench: $(OPT_DIR)/flowcut
 	bench/run.sh
 
 # Live capture over a veth pair against tcpdump and softflowd (root).
+# First the core benchmark's synthetic capture (2M packets, ~515 bytes), then small packets.
 bench-live: $(OPT_DIR)/flowcut $(OPT_DIR)/bench/live_send
+	bench/live.sh --pcap bench/data/synth-large-2m.pcap --loops 1
 	bench/live.sh
 
 # Kernel bypass: BPF_PROG_TEST_RUN cost per packet and the elephant-flow run (root).

@@ -3,8 +3,10 @@
 #
 # bench/live.sh - live-capture benchmark (`make bench-live`, as root).
 #
-# Replays a synthetic capture (bench/gen_synth.c, 64-128-byte frames, 6,000
-# flows, 15 % on VLANs) from one network namespace over a veth pair into
+# Replays a synthetic capture (bench/gen_synth.c; by default the small-packet
+# one: 64-128-byte frames, 6,000 flows, 15 % on VLANs; `make bench-live` also
+# runs the core benchmark's capture, synth-large-2m: 2M packets of ~515
+# bytes, 60,000 flows) from one network namespace over a veth pair into
 # another, where one capture tool at a time listens on the peer:
 #   flowcut-1   build/flowcut capture --workers 1
 #   flowcut-2   build/flowcut capture --workers 2
@@ -65,10 +67,16 @@ live_send) [ -x "$SENDER" ] || { log "live.sh: $SENDER not built (make $SENDER)"
 esac
 [ -x "$FLOWCUT" ] || { log "live.sh: $FLOWCUT not built (make)"; exit 1; }
 
-if [ ! -s "$PCAP" ]; then
-	mkdir -p build/bench
+if [ ! -s "$PCAP" ]; then	# the two captures `make bench-live` uses (same arguments as bench/run.sh)
+	case $(basename "$PCAP") in
+	synth-large-2m.pcap) gen_args="--size large --packets 2000000 --flows 60000" ;;
+	synth-small-200k.pcap) gen_args="--size small --packets 200000 --flows 6000" ;;
+	*) log "live.sh: $PCAP does not exist"; exit 1 ;;
+	esac
+	mkdir -p build/bench "$(dirname "$PCAP")"
 	cc -O2 -std=gnu11 -o build/bench/gen_synth bench/gen_synth.c -lm || exit 1
-	build/bench/gen_synth -o "$PCAP" --size small --packets 200000 --flows 6000 || exit 1
+	# shellcheck disable=SC2086
+	build/bench/gen_synth -o "$PCAP" $gen_args || exit 1
 fi
 
 TMP=$(mktemp -d /tmp/flowcut-live.XXXXXX)
