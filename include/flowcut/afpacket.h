@@ -19,8 +19,15 @@
 
 #include "flowcut/source.h"
 
-#define FC_AFP_DEFAULT_BLOCK_SIZE (1u << 20)	/* bytes per ring block */
-#define FC_AFP_DEFAULT_BLOCK_COUNT 64u
+/*
+ * A 64 MiB ring per worker in 4 MiB blocks. Each block handed over can cost
+ * the worker a poll() and a wakeup; 4 MiB blocks took 15-20 % less CPU per
+ * frame than 1 MiB ones with small frames and ~6 % with ~515-byte ones
+ * (bench/live.sh, BENCHMARKS.md "Live capture"), and the kernel can only
+ * fill the blocks the worker is not reading: 15 of 16 is plenty.
+ */
+#define FC_AFP_DEFAULT_BLOCK_SIZE (4u << 20)	/* bytes per ring block */
+#define FC_AFP_DEFAULT_BLOCK_COUNT 16u
 /*
  * The kernel hands over a part-filled block after this long. Every handover
  * wakes the worker (~30 us of CPU on a VM): at 10 ms a 50k frames/s link cost
