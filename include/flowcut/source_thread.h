@@ -39,4 +39,15 @@ void fc_src_thread__progress(const struct fc_src_thread *t, uint64_t *pos, uint6
 /* Stop the reader (at any point) and free everything. Accepts NULL. */
 void fc_src_thread__stop(struct fc_src_thread *t);
 
+/* True once the reader thread has published its last frame (for tests). */
+bool fc_src_thread__reader_done(const struct fc_src_thread *t);
+
+/*
+ * Tests only: when set, called by the flow thread each time it has looked at
+ * the reader's position and found nothing new, before it checks whether the
+ * reader is done: a test makes the reader finish inside that window. NULL
+ * (the default) costs one load on that slow path.
+ */
+extern void (*fc_src_thread__empty_look_hook)(struct fc_src_thread *t);
+
 #endif

@@ -83,6 +83,8 @@ struct fc_src_thread {
 	pthread_cond_t cv_cons, cv_prod;
 };
 
+void (*fc_src_thread__empty_look_hook)(struct fc_src_thread *t);
+
 static void wake(struct fc_src_thread *t, _Atomic int *waiting, pthread_cond_t *cv)
 {
 	if (atomic_load(waiting)) {
@@ -259,15 +261,25 @@ static bool wait_data(struct fc_src_thread *t)
 {
 	int spins = 0;
 
-	if (t->head_seen != t->rd)
+	if (t->rd < t->head_seen)
 		return true;	/* published frames not read yet: no need to look at head */
 	for (;;) {
 		t->head_seen = atomic_load_explicit(&t->head, memory_order_acquire);
-		if (t->head_seen != t->rd)
+		if (t->rd < t->head_seen)
 			return true;
+		if (fc_src_thread__empty_look_hook)
+			fc_src_thread__empty_look_hook(t);
 		flush_tail(t);	/* the producer may be waiting for room */
-		if (atomic_load(&t->done))
-			return atomic_load(&t->head) != t->rd;
+		if (atomic_load(&t->done)) {
+			/* The reader may have published its last frames since the
+			 * look above: take head again, into head_seen. Returning
+			 * true on a fresh load while head_seen kept the old value
+			 * let rd run past the end, into bytes nobody wrote; the
+			 * zeroes there read as a wrap marker, and the walk went
+			 * round the ring handing out the first frames for ever. */
+			t->head_seen = atomic_load_explicit(&t->head, memory_order_acquire);
+			return t->rd < t->head_seen;
+		}
 		if (spins++ < SPINS) {
 			cpu_relax();
 			continue;
@@ -328,6 +340,11 @@ enum fc_src_status fc_src_thread__next(struct fc_src_thread *t, struct fc_frame 
 		}
 		return FC_SRC_FRAME;
 	}
+}
+
+bool fc_src_thread__reader_done(const struct fc_src_thread *t)
+{
+	return atomic_load(&((struct fc_src_thread *)t)->done);
 }
 
 void fc_src_thread__progress(const struct fc_src_thread *t, uint64_t *pos, uint64_t *size)
