@@ -23,8 +23,6 @@
 #define FC_BP_VLAN_PRESENT 0x8000
 
 /* Map names (also the file names of their pins). */
-#define FC_BP_MAP_FLOWS4 "flows_v4"
-#define FC_BP_MAP_FLOWS6 "flows_v6"
 #define FC_BP_MAP_TAB4 "tab_v4"
 #define FC_BP_MAP_TAB6 "tab_v6"
 #define FC_BP_MAP_CNT4 "cnt_v4"
