@@ -22,6 +22,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before load: 0 when the monitor runs with --no-vlan-key. */
 const volatile __u8 cfg_vlan_key = 1;
+/* log2 of the slots of tab_v4 / tab_v6 (fc_bp_tab_bits of the map size), set by the loader. */
+const volatile __u32 cfg_tab_bits = 17;
 
 /*
  * Entries in block_v4 / block_v6, kept by userspace after every change (and
@@ -33,25 +35,46 @@ volatile __u32 block_n[2];
 
 /*
  * Miss prefilters (bypass_common.h): per slot, how many entries of
- * flows_v4 / flows_v6 hash there; kept by userspace through the mmapped
+ * tab_v4 / tab_v6 hash there; kept by userspace through the mmapped
  * .bss (fc_bypass__add and every removal), rebuilt from the maps at load.
  */
 __u8 pf_v4[FC_BP_PF_SLOTS];
 __u8 pf_v6[FC_BP_PF_SLOTS];
 
+/*
+ * The flow tables (bypass_common.h): slots the program probes itself and,
+ * at the same index, per-CPU counters. Sizes (2^cfg_tab_bits) set by the
+ * loader; the slots are mmapped by userspace, which alone writes them.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct fc_bp_key4);
-	__type(value, struct fc_bp_counters);
-} flows_v4 SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << 17);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fc_bp_slot4);
+} tab_v4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct fc_bp_key6);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << 17);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fc_bp_slot6);
+} tab_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1 << 17);
+	__type(key, __u32);
 	__type(value, struct fc_bp_counters);
-} flows_v6 SEC(".maps");
+} cnt_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1 << 17);
+	__type(key, __u32);
+	__type(value, struct fc_bp_counters);
+} cnt_v6 SEC(".maps");
 
 /* Userspace only; here so that one object creates and pins every map. */
 struct {
@@ -153,11 +176,84 @@ static __always_inline int blocked(struct parsed *p)
 	return 1;
 }
 
+/*
+ * Keys compared as words: slots are 8-aligned array values and the parsed
+ * keys 8-aligned on the stack (struct parsed). 20 octets: two words and a
+ * half; 44 octets: five words and a half.
+ */
+static __always_inline int key4_eq(const struct fc_bp_key4 *a, const struct fc_bp_key4 *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] &&
+	       *(const __u32 *)&x[2] == *(const __u32 *)&y[2];
+}
+
+static __always_inline int key6_eq(const struct fc_bp_key6 *a, const struct fc_bp_key6 *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4] &&
+	       *(const __u32 *)&x[5] == *(const __u32 *)&y[5];
+}
+
+/*
+ * Whether a slot holds an entry; read before its key, which userspace
+ * writes only while the slot is not VALID and before it stores VALID. The
+ * compiler barrier keeps clang from loading the key first (it may hoist
+ * loads it knows are safe); x86 keeps loads in order, as it does stores.
+ */
+static __always_inline int slot_valid(const __u32 *state)
+{
+	__u32 v = *(const volatile __u32 *)state;
+
+	asm volatile("" ::: "memory");
+	return v == FC_BP_SLOT_VALID;
+}
+
+/* The counters of k's entry, or NULL: probe FC_BP_PROBE slots from the home slot. */
+static __always_inline struct fc_bp_counters *find4(const struct fc_bp_key4 *k, __u32 hash)
+{
+	__u32 home = fc_bp_home(hash, cfg_tab_bits), mask = (1u << cfg_tab_bits) - 1, j, i;
+	struct fc_bp_slot4 *s;
+
+	for (j = 0; j < FC_BP_PROBE; j++) {
+		i = (home + j) & mask;
+		s = bpf_map_lookup_elem(&tab_v4, &i);
+		if (!s)
+			return NULL;
+		if (!slot_valid(&s->state))
+			continue;
+		if (key4_eq(&s->key, k))
+			return bpf_map_lookup_elem(&cnt_v4, &i);
+	}
+	return NULL;
+}
+
+static __always_inline struct fc_bp_counters *find6(const struct fc_bp_key6 *k, __u32 hash)
+{
+	__u32 home = fc_bp_home(hash, cfg_tab_bits), mask = (1u << cfg_tab_bits) - 1, j, i;
+	struct fc_bp_slot6 *s;
+
+	for (j = 0; j < FC_BP_PROBE; j++) {
+		i = (home + j) & mask;
+		s = bpf_map_lookup_elem(&tab_v6, &i);
+		if (!s)
+			return NULL;
+		if (!slot_valid(&s->state))
+			continue;
+		if (key6_eq(&s->key, k))
+			return bpf_map_lookup_elem(&cnt_v6, &i);
+	}
+	return NULL;
+}
+
 /* Returns 1 when the packet belongs to a bypassed flow (counted), else 0. */
 static __always_inline int verdict(void *ctx, const int xdp, __u32 vlan_present, __u32 vlan_tci)
 {
-	struct fc_bp_counters *c;
+	struct fc_bp_counters *c = NULL;
 	struct parsed p;
+	__u32 h;
 	int r;
 
 	/* Only what the parser reads before writing is cleared: zeroing the
@@ -191,16 +287,21 @@ static __always_inline int verdict(void *ctx, const int xdp, __u32 vlan_present,
 		count(FC_BP_ACT_PARSE_FAIL);
 		return 0;
 	}
-	/* A zero slot in the prefilter: no entry can match, skip the hash. */
-	if (p.family == 4)
-		c = pf_v4[fc_bp_pf_slot(&p.k4, 0)] ? bpf_map_lookup_elem(&flows_v4, &p.k4) : NULL;
-	else
-		c = pf_v6[fc_bp_pf_slot(&p.k6, 1)] ? bpf_map_lookup_elem(&flows_v6, &p.k6) : NULL;
+	/* A zero slot in the prefilter: no entry can match, skip the probe. */
+	if (p.family == 4) {
+		h = fc_bp_hash(&p.k4, 0);
+		if (pf_v4[fc_bp_pf_of(h)])
+			c = find4(&p.k4, h);
+	} else {
+		h = fc_bp_hash(&p.k6, 1);
+		if (pf_v6[fc_bp_pf_of(h)])
+			c = find6(&p.k6, h);
+	}
 	if (!c) {
 		count(FC_BP_ACT_PASS);
 		return 0;
 	}
-	/* Per-CPU value: plain adds, no atomics; userspace sums the CPUs. */
+	/* Per-CPU counters: plain adds, no atomics; userspace sums the CPUs. */
 	c->pkts[p.dir & 1] += 1;
 	c->bytes[p.dir & 1] += p.ip_bytes;
 	/* The coarse clock (one tick of resolution) is plenty for idle timeouts

@@ -23,8 +23,10 @@
 #define FC_BP_VLAN_PRESENT 0x8000
 
 /* Map names (also the file names of their pins). */
-#define FC_BP_MAP_FLOWS4 "flows_v4"
-#define FC_BP_MAP_FLOWS6 "flows_v6"
+#define FC_BP_MAP_TAB4 "tab_v4"
+#define FC_BP_MAP_TAB6 "tab_v6"
+#define FC_BP_MAP_CNT4 "cnt_v4"
+#define FC_BP_MAP_CNT6 "cnt_v6"
 #define FC_BP_MAP_META4 "meta_v4"
 #define FC_BP_MAP_META6 "meta_v6"
 #define FC_BP_MAP_BLOCK4 "block_v4"
@@ -91,13 +93,15 @@ static inline __attribute__((always_inline)) __u64 fc_bp_rd64(const void *p)
 }
 
 /*
- * The slot of a key (struct fc_bp_key4 when v6 is 0, else fc_bp_key6),
- * computed the same way by the programs and by userspace: the key read as
- * native-endian 64-bit words (both sides run on the same host), each
- * multiplied by its own odd constant, summed, folded, and the top bits of a
- * final multiplicative hash. Programs: the key must be 8-aligned.
+ * The 32-bit hash of a key (struct fc_bp_key4 when v6 is 0, else
+ * fc_bp_key6), computed the same way by the programs and by userspace: the
+ * key read as native-endian 64-bit words (both sides run on the same host),
+ * each multiplied by its own odd constant, summed, folded, and the top half
+ * of a final multiplicative hash. Its top FC_BP_PF_BITS bits are the
+ * prefilter slot, its top bits the flow table's home slot. Programs: the
+ * key must be 8-aligned.
  */
-static inline __attribute__((always_inline)) __u32 fc_bp_pf_slot(const void *key, const int v6)
+static inline __attribute__((always_inline)) __u32 fc_bp_hash(const void *key, const int v6)
 {
 	const __u8 *k = (const __u8 *)key;
 	__u64 h;
@@ -109,10 +113,71 @@ static inline __attribute__((always_inline)) __u32 fc_bp_pf_slot(const void *key
 	else
 		h = fc_bp_rd64(k) * 0xff51afd7ed558ccdull + fc_bp_rd64(k + 8) * 0xc4ceb9fe1a85ec53ull + k[16];
 	h ^= h >> 32;
-	return (__u32)((h * 0x9e3779b97f4a7c15ull) >> (64 - FC_BP_PF_BITS));
+	return (__u32)((h * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
-/* Flow map value, one copy per CPU (userspace sums them). Only the programs write it. */
+static inline __attribute__((always_inline)) __u32 fc_bp_pf_of(__u32 hash)
+{
+	return hash >> (32 - FC_BP_PF_BITS);
+}
+
+/* The prefilter slot of a key. */
+static inline __attribute__((always_inline)) __u32 fc_bp_pf_slot(const void *key, const int v6)
+{
+	return fc_bp_pf_of(fc_bp_hash(key, v6));
+}
+
+/*
+ * Flow tables (maps tab_v4 / tab_v6): open addressing in a BPF array that
+ * the programs walk themselves. A key lives in one of FC_BP_PROBE slots
+ * from its home slot (the top bits of fc_bp_hash), wrapping; its counters
+ * live at the same index of cnt_v4 / cnt_v6 (per-CPU arrays). The verifier
+ * inlines lookups in both kinds of array, so a hit makes no kernel call
+ * (the per-CPU hash map's lookup cost ~40-55 ns a hit, docs/bypass.md).
+ *
+ * Only userspace writes slots (through the mmapped array, under its lock):
+ * an entry is made by zeroing its counters, writing the key into an EMPTY
+ * slot and then storing state VALID; it is removed by storing DRAIN first
+ * and reading its counters after that, so the programs count a packet in
+ * an entry only while it is VALID. A DRAIN slot becomes EMPTY (counters
+ * zeroed, reusable) only after an RCU grace period, when no program that
+ * saw it VALID can still be running. Programs compare the key only of a
+ * VALID slot, whose key userspace never writes. Slots count entries toward
+ * the prefilter exactly as long as they are VALID.
+ */
+#define FC_BP_PROBE 32
+#define FC_BP_SLOT_EMPTY 0
+#define FC_BP_SLOT_VALID 1
+#define FC_BP_SLOT_DRAIN 2
+
+struct fc_bp_slot4 {
+	struct fc_bp_key4 key;
+	__u32 state;		/* FC_BP_SLOT_* */
+};
+
+struct fc_bp_slot6 {
+	struct fc_bp_key6 key;
+	__u32 state;		/* FC_BP_SLOT_* */
+};
+
+/* log2 of the slots of a table for max_entries entries: at most half full, 64 slots or more. */
+static inline __u32 fc_bp_tab_bits(__u32 max_entries)
+{
+	__u32 bits = 6;
+
+	while (bits < 30 && (1u << bits) < 2ull * max_entries)
+		bits++;
+	return bits;
+}
+
+/* The home slot of a hash in a table of 2^bits slots. */
+static inline __attribute__((always_inline)) __u32 fc_bp_home(__u32 hash, __u32 bits)
+{
+	return hash >> (32 - bits);
+}
+
+/* Counters of a flow table slot (cnt_v4 / cnt_v6), one copy per CPU (userspace sums them).
+ * The programs add to it; userspace zeroes it while the slot is not VALID. */
 struct fc_bp_counters {
 	__u64 pkts[2];		/* [0] sent by side a, [1] by side b */
 	__u64 bytes[2];		/* IP octets: IPv4 total length, IPv6 40 + payload length */
@@ -120,8 +185,8 @@ struct fc_bp_counters {
 };
 
 /*
- * Userspace's bookkeeping for one flow entry (maps meta_v4/meta_v6, same
- * keys, never touched by the programs): who initiated, when, which worker
+ * Userspace's bookkeeping for one flow entry (maps meta_v4/meta_v6, hashes
+ * keyed by the flow key, never touched by the programs): who initiated, when, which worker
  * owns the flow, and how much of the kernel count was already reported in
  * records, so that a restarted monitor reports only the rest.
  */
@@ -165,6 +230,8 @@ struct fc_bp_block_val {
 
 _Static_assert(sizeof(struct fc_bp_key4) == 20, "fc_bp_key4 layout");
 _Static_assert(sizeof(struct fc_bp_key6) == 44, "fc_bp_key6 layout");
+_Static_assert(sizeof(struct fc_bp_slot4) == 24, "fc_bp_slot4 layout");
+_Static_assert(sizeof(struct fc_bp_slot6) == 48, "fc_bp_slot6 layout");
 _Static_assert(sizeof(struct fc_bp_counters) == 40, "fc_bp_counters layout");
 _Static_assert(sizeof(struct fc_bp_meta) == 64, "fc_bp_meta layout");
 _Static_assert(sizeof(struct fc_bp_clock) == 16, "fc_bp_clock layout");

@@ -6,9 +6,11 @@
  * entries; policies that decide which flows to hand over; the glue that
  * connects one worker's flow table to the maps (fc_flowtab_bypass_ops).
  *
- * Map operations are single bpf(2) calls and safe from any thread. The
- * library never prints: failures are a negative errno, at open with a
- * one-line reason in the caller's buffer.
+ * Entry operations are safe from any thread: one lock per bypass guards
+ * placement in the flow tables. GC, flush, and an add whose probe window
+ * holds only removed slots wait for one RCU grace period (~10 ms) before
+ * slots are reused. The library never prints: failures are a negative
+ * errno, at open with a one-line reason in the caller's buffer.
  */
 #ifndef FLOWCUT_BYPASS_H
 #define FLOWCUT_BYPASS_H
@@ -30,7 +32,7 @@ struct fc_bypass_opts {
 	enum fc_bypass_mode mode;
 	const char *ifname;		/* required: names the pin directory; XDP attaches here */
 	const char *pin_root;		/* NULL = FC_BYPASS_PIN_ROOT; "" = do not pin */
-	uint32_t max_entries;		/* per flow map (IPv4, IPv6); 0 = default */
+	uint32_t max_entries;		/* entries per flow table (IPv4, IPv6); 0 = default */
 	uint32_t max_block;		/* per block list; 0 = default */
 	bool vlan_key;			/* VLAN ids part of the key (flow table's !no_vlan_key) */
 	bool xdp_generic;		/* skip the native XDP attempt */
@@ -51,12 +53,17 @@ void fc_bypass__close(struct fc_bypass *b);
 /* "xdp native", "xdp generic" or "socket filter". */
 const char *fc_bypass__attach_desc(const struct fc_bypass *b);
 const char *fc_bypass__pin_dir(const struct fc_bypass *b);
-/* Program fd (xdp or socket filter) and flow map fd (family 4 or 6), for tests and benchmarks. */
+/*
+ * Tests and benchmarks: program fd (xdp or socket filter); fd of the
+ * per-CPU counters of the flow table of family 4 or 6 (fc_bp_counters,
+ * indexed by slot); the slot of rec's entry, or -ENOENT.
+ */
 int fc_bypass__prog_fd(const struct fc_bypass *b, bool xdp);
 int fc_bypass__map_fd(const struct fc_bypass *b, int family);
+int fc_bypass__slot(struct fc_bypass *b, const struct fc_flow_rec *rec);
 /*
  * Tests: the miss-prefilter count of the slot rec's key falls in (entries of
- * the flow map hashing there, FC_BP_PF_MAX = saturated), its slot in *slot.
+ * the flow table hashing there, FC_BP_PF_MAX = saturated), its slot in *slot.
  * The count or -errno.
  */
 int fc_bypass__prefilter(struct fc_bypass *b, const struct fc_flow_rec *rec, uint32_t *slot);
@@ -91,22 +98,21 @@ typedef int (*fc_bypass_visit_fn)(void *ctx, const struct fc_bypass_entry *e);
 int fc_bypass__foreach(struct fc_bypass *b, fc_bypass_visit_fn fn, void *ctx);
 
 /*
- * Garbage collection of one flow map (fd of a per-CPU hash keyed by
- * fc_bp_key4 or fc_bp_key6, values fc_bp_counters): every key is visited
- * once; keys `stale` says yes to are removed with their final counts handed
- * to `gone` (if not NULL). Batch lookup where the kernel has it (deleting
- * only behind the batch cursor), else a get_next_key walk that asks for the
- * next key before deleting the current one. Returns keys removed or -errno.
+ * Garbage collection of the flow table of family 4 or 6: every entry is
+ * visited once (slots never move); entries `stale` says yes to are removed
+ * (drained, then read) with their final counts handed to `gone` (if not
+ * NULL), key = struct fc_bp_key4 / fc_bp_key6. Then the removed slots are
+ * made reusable after one RCU grace period (~10 ms, only when something
+ * was removed). Returns entries removed or -errno.
  */
-#define FC_BYPASS_GC_NO_BATCH 0x1
 struct fc_bp_counters_sum {
 	uint64_t pkts[2], bytes[2];	/* side a / side b of the key */
 	uint64_t last_ns;		/* CLOCK_MONOTONIC, max over CPUs */
 };
 typedef bool (*fc_bypass_stale_fn)(void *ctx, const void *key, const struct fc_bp_counters_sum *c);
 typedef void (*fc_bypass_gone_fn)(void *ctx, const void *key, const struct fc_bp_counters_sum *c);
-long fc_bypass_map_gc(int map_fd, int family, unsigned flags, fc_bypass_stale_fn stale,
-		      fc_bypass_gone_fn gone, void *ctx);
+long fc_bypass__table_gc(struct fc_bypass *b, int family, fc_bypass_stale_fn stale, fc_bypass_gone_fn gone,
+			 void *ctx);
 
 /* Remove every flow entry. Returns how many, or -errno. */
 long fc_bypass__flush(struct fc_bypass *b);
@@ -125,7 +131,6 @@ struct fc_bypass_gc_opts {
 	uint32_t owner;				/* worker + 1 */
 	uint32_t nowners;			/* owners that exist: 1..nowners */
 	bool take_unowned;
-	unsigned flags;				/* FC_BYPASS_GC_NO_BATCH */
 };
 long fc_bypass__gc(struct fc_bypass *b, const struct fc_bypass_gc_opts *o, fc_bypass_visit_fn gone,
 		   void *ctx);

@@ -293,7 +293,9 @@ static void cmd_add(struct cap_bypass *bp, char *args, struct reply *r)
 	}
 	if (err) {
 		say(r, "error: %s%s\n", strerror(-err),
-		    err == -E2BIG || err == -ENOSPC ? " (the map is full: --bypass-max-entries)" : "");
+		    err == -E2BIG  ? " (the flow table is full: --bypass-max-entries)" :
+		    err == -ENOSPC ? " (no free slot in this flow's probe window: --bypass-max-entries)" :
+				     "");
 		return;
 	}
 	/* The entry counts from now on; the worker that has the flow folds it in. */

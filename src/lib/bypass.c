@@ -5,8 +5,11 @@
  *
  * The maps are pinned by name under <pin_root>/<ifname>/; libbpf reuses a
  * pin whose type and geometry match, so a restarted monitor finds the
- * entries (and their counters) its predecessor left. Per-CPU flow values
- * are summed here. Keys are built from a record's identity exactly as the
+ * entries (and their counters) its predecessor left. The flow tables are
+ * arrays the programs probe themselves (bypass_common.h); this file owns
+ * placement in them (bypass_table.c, under one lock), the order of slot
+ * and counter writes the programs rely on, and the grace period before a
+ * removed slot is reused. Per-CPU counters are summed here. Keys are built from a record's identity exactly as the
  * programs build them from a frame (bpf/parse.h), the meta map remembers
  * who initiated a flow so the kernel's side a/b counters can be turned
  * back into initiator/responder.
@@ -14,14 +17,18 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/membarrier.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +36,7 @@
 #include <bpf/libbpf.h>
 
 #include "bypass_common.h"
+#include "bypass_table.h"
 #include "bypass.skel.h"
 #include "flowcut/bypass.h"
 
@@ -50,7 +58,12 @@ struct fc_bypass {
 	uint32_t xdp_flags;		/* as attached; 0 = not attached */
 	bool vlan_key;
 	int ncpu;
-	int flows_fd[2], meta_fd[2], block_fd[2], stats_fd;	/* [0] IPv4, [1] IPv6 */
+	int tab_fd[2], cnt_fd[2], meta_fd[2], block_fd[2], stats_fd;	/* [0] IPv4, [1] IPv6 */
+	void *tab_mem[2];		/* the mmapped slot arrays */
+	size_t tab_len[2];
+	struct fc_bptab tab[2];		/* placement; under lock */
+	pthread_mutex_t lock;		/* tab[] and every slot write */
+	pthread_mutex_t reclaim_lock;	/* one grace period at a time */
 	char pin_dir[256];
 	const char *desc;
 };
@@ -195,11 +208,11 @@ static void meta_rep(const struct fc_bp_meta *m, struct fc_flowtab_kcounts *rep)
 /* ---- miss prefilter (bypass_common.h) ------------------------------ */
 
 /*
- * The programs skip the hash lookup when the key's slot in pf_v4/pf_v6 is
- * zero, so the count must cover every entry: pf_add() runs before an entry
- * is created, pf_sub() after one is removed (and only when this call removed
- * it), both atomic since workers and the control thread add and remove
- * concurrently. A count at FC_BP_PF_MAX stays there (always "maybe").
+ * The programs skip the probe when the key's slot in pf_v4/pf_v6 is zero,
+ * so the count must cover every VALID entry: pf_add() runs before a slot
+ * turns VALID, pf_sub() after one was drained (and only by the call that
+ * drained it), both atomic since workers and the control thread add and
+ * remove concurrently. A count at FC_BP_PF_MAX stays there (always "maybe").
  */
 static uint8_t *pf_slot(struct fc_bypass *b, int fam, const void *key)
 {
@@ -228,21 +241,22 @@ static void pf_sub(struct fc_bypass *b, int fam, const void *key)
 					      __ATOMIC_RELAXED));
 }
 
-/* Count every entry of the flow maps (pinned ones a predecessor left), before attaching. */
+/* Count every VALID slot (a predecessor's included), before attaching. */
 static void pf_rebuild(struct fc_bypass *b)
 {
-	union bp_key cur, next;
-	void *prev;
+	union bp_key k;
+	uint32_t i;
 	int fam;
 
 	memset(b->skel->bss->pf_v4, 0, sizeof(b->skel->bss->pf_v4));
 	memset(b->skel->bss->pf_v6, 0, sizeof(b->skel->bss->pf_v6));
 	for (fam = 0; fam < 2; fam++) {
-		prev = NULL;
-		while (bpf_map_get_next_key(b->flows_fd[fam], prev, &next) == 0) {
-			cur = next;
-			prev = &cur;
-			pf_add(b, fam, &cur);
+		for (i = 0; i <= b->tab[fam].mask; i++) {
+			if (fc_bptab_state(&b->tab[fam], i) != FC_BP_SLOT_VALID)
+				continue;
+			memset(&k, 0, sizeof(k));	/* fc_bp_pf_slot reads whole words */
+			memcpy(&k, fc_bptab_key(&b->tab[fam], i), b->tab[fam].key_size);
+			pf_add(b, fam, &k);
 		}
 	}
 }
@@ -259,11 +273,140 @@ int fc_bypass__prefilter(struct fc_bypass *b, const struct fc_flow_rec *rec, uin
 	return __atomic_load_n(pf_slot(b, fam, &k), __ATOMIC_RELAXED);
 }
 
+/* ---- slot counters and grace periods -------------------------------- */
+
+static int cnt_read(struct fc_bypass *b, int fam, uint32_t i, struct fc_bp_counters_sum *s)
+{
+	struct fc_bp_counters v[MAX_CPUS];
+
+	if (bpf_map_lookup_elem(b->cnt_fd[fam], &i, v))
+		return -errno;
+	sum_values(v, b->ncpu, s);
+	return 0;
+}
+
+static int cnt_zero(int fd, int ncpu, uint32_t i)
+{
+	struct fc_bp_counters zero[MAX_CPUS];
+
+	memset(zero, 0, sizeof(zero[0]) * (size_t)ncpu);
+	return bpf_map_update_elem(fd, &i, zero, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Wait until every program that may have seen a slot VALID has returned:
+ * the programs run inside RCU read-side sections (XDP in NAPI, socket
+ * filters under rcu_read_lock), and MEMBARRIER_CMD_GLOBAL waits for an RCU
+ * grace period (synchronize_rcu; ~8-16 ms on the bench VM). The kernel
+ * refuses it under nohz_full; then a pause far longer than any program run.
+ */
+static void grace_period(void)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return;
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Make the drained slots of table fam reusable: mark them RETIRE, wait a
+ * grace period, zero their counters, EMPTY. One reclaim at a time (a slot
+ * drained during the wait stays DRAIN until the next one); the table lock
+ * is not held during the wait.
+ */
+static void reclaim(struct fc_bypass *b, int fam)
+{
+	struct fc_bptab *t = &b->tab[fam];
+	uint32_t i, n;
+
+	pthread_mutex_lock(&b->reclaim_lock);
+	pthread_mutex_lock(&b->lock);
+	n = fc_bptab_retire(t);
+	pthread_mutex_unlock(&b->lock);
+	if (n) {
+		grace_period();
+		pthread_mutex_lock(&b->lock);
+		for (i = 0; i <= t->mask; i++) {
+			if (fc_bptab_state(t, i) == FC_BP_SLOT_RETIRE && cnt_zero(b->cnt_fd[fam], b->ncpu, i) == 0)
+				fc_bptab_free(t, i);
+		}
+		pthread_mutex_unlock(&b->lock);
+	}
+	pthread_mutex_unlock(&b->reclaim_lock);
+}
+
+/*
+ * Remove the entry in slot i (lock held): DRAIN first, so no program counts
+ * into it any more, then read its final counts. The prefilter is the
+ * caller's (pf_sub after unlocking).
+ */
+static int drain_slot(struct fc_bypass *b, int fam, uint32_t i, struct fc_bp_counters_sum *s)
+{
+	fc_bptab_drain(&b->tab[fam], i);
+	return cnt_read(b, fam, i, s);
+}
+
 /* ---- entries -------------------------------------------------------- */
+
+/* A new entry for key k (zeroed counters): 0, -EEXIST, -E2BIG, -ENOSPC or -errno. */
+static int insert(struct fc_bypass *b, int fam, const union bp_key *k)
+{
+	struct fc_bptab *t = &b->tab[fam];
+	uint32_t i;
+	int err;
+
+	pthread_mutex_lock(&b->lock);
+	err = fc_bptab_place(t, k, &i);
+	if (err == -EAGAIN) {
+		pthread_mutex_unlock(&b->lock);
+		reclaim(b, fam);	/* the window is full of drained slots */
+		pthread_mutex_lock(&b->lock);
+		err = fc_bptab_place(t, k, &i);
+		if (err == -EAGAIN)
+			err = -ENOSPC;
+	}
+	if (!err)
+		err = cnt_zero(b->cnt_fd[fam], b->ncpu, i);
+	if (!err) {
+		pf_add(b, fam, k);	/* before VALID: the programs never skip it */
+		fc_bptab_fill(t, i, k);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return err;
+}
+
+/* Remove key k's entry if it has one; its final counts in *s. 0, -ENOENT or -errno. */
+static int remove_key(struct fc_bypass *b, int fam, const union bp_key *k, struct fc_bp_counters_sum *s)
+{
+	long i;
+	int err;
+
+	pthread_mutex_lock(&b->lock);
+	i = fc_bptab_find(&b->tab[fam], k);
+	err = i < 0 ? (int)i : drain_slot(b, fam, (uint32_t)i, s);
+	pthread_mutex_unlock(&b->lock);
+	if (i >= 0)
+		pf_sub(b, fam, k);
+	return err;
+}
+
+/* Read key k's entry: 0, -ENOENT or -errno. */
+static int read_key(struct fc_bypass *b, int fam, const union bp_key *k, struct fc_bp_counters_sum *s)
+{
+	long i;
+	int err;
+
+	pthread_mutex_lock(&b->lock);
+	i = fc_bptab_find(&b->tab[fam], k);
+	err = i < 0 ? (int)i : cnt_read(b, fam, (uint32_t)i, s);
+	pthread_mutex_unlock(&b->lock);
+	return err;
+}
 
 int fc_bypass__add(struct fc_bypass *b, const struct fc_flow_rec *rec, uint32_t owner)
 {
-	struct fc_bp_counters zero[MAX_CPUS];
+	struct fc_bp_counters_sum s;
 	struct fc_bp_meta m;
 	union bp_key k;
 	uint8_t init_b;
@@ -271,20 +414,13 @@ int fc_bypass__add(struct fc_bypass *b, const struct fc_flow_rec *rec, uint32_t 
 
 	if (fam < 0)
 		return fam;
-	memset(zero, 0, sizeof(zero[0]) * (size_t)b->ncpu);
-	pf_add(b, fam, &k);	/* before the entry exists: the programs never skip it */
-	if (bpf_map_update_elem(b->flows_fd[fam], &k, zero, BPF_NOEXIST)) {
-		err = -errno;
-		pf_sub(b, fam, &k);	/* not ours (EEXIST: counted when it was made) */
-		if (err != -EEXIST)
-			return err;
-		if (bpf_map_lookup_elem(b->meta_fd[fam], &k, &m) == 0) {
-			m.owner = owner;
-			(void)bpf_map_update_elem(b->meta_fd[fam], &k, &m, BPF_EXIST);
-			return -EEXIST;
-		}
-	} else {
-		err = 0;
+	err = insert(b, fam, &k);
+	if (err && err != -EEXIST)
+		return err;
+	if (err == -EEXIST && bpf_map_lookup_elem(b->meta_fd[fam], &k, &m) == 0) {
+		m.owner = owner;
+		(void)bpf_map_update_elem(b->meta_fd[fam], &k, &m, BPF_EXIST);
+		return -EEXIST;
 	}
 	memset(&m, 0, sizeof(m));
 	m.first_ns = rec->start_ns;
@@ -295,36 +431,11 @@ int fc_bypass__add(struct fc_bypass *b, const struct fc_flow_rec *rec, uint32_t 
 	if (bpf_map_update_elem(b->meta_fd[fam], &k, &m, BPF_ANY)) {
 		int e = -errno;
 
-		if (!err && bpf_map_delete_elem(b->flows_fd[fam], &k) == 0)
-			pf_sub(b, fam, &k);
+		if (!err)
+			(void)remove_key(b, fam, &k, &s);
 		return e;
 	}
 	return err;
-}
-
-static int read_entry(struct fc_bypass *b, int fam, const void *k, bool del, struct fc_bp_counters_sum *s)
-{
-	struct fc_bp_counters v[MAX_CPUS];
-
-	if (del) {
-		/* One call: the counts returned are the entry's last. */
-		if (bpf_map_lookup_and_delete_elem(b->flows_fd[fam], k, v) == 0) {
-			pf_sub(b, fam, k);
-			goto out;
-		}
-		if (errno != EINVAL && errno != 524 /* ENOTSUPP */ && errno != EOPNOTSUPP)
-			return -errno;
-	}
-	if (bpf_map_lookup_elem(b->flows_fd[fam], k, v))
-		return -errno;
-	if (del) {
-		if (bpf_map_delete_elem(b->flows_fd[fam], k))
-			return -errno;
-		pf_sub(b, fam, k);
-	}
-out:
-	sum_values(v, b->ncpu, s);
-	return 0;
 }
 
 int fc_bypass__sync(struct fc_bypass *b, const struct fc_flow_rec *rec, enum fc_flowtab_sync how,
@@ -338,7 +449,10 @@ int fc_bypass__sync(struct fc_bypass *b, const struct fc_flow_rec *rec, enum fc_
 
 	if (fam < 0)
 		return fam;
-	err = read_entry(b, fam, &key, how == FC_FT_SYNC_END, &s);
+	if (how == FC_FT_SYNC_END)
+		err = remove_key(b, fam, &key, &s);
+	else
+		err = read_key(b, fam, &key, &s);
 	if (err)
 		return err;
 	orient(&s, init_b, k);
@@ -369,7 +483,7 @@ int fc_bypass__del(struct fc_bypass *b, const struct fc_flow_rec *rec, struct fc
 	memset(&m, 0, sizeof(m));
 	m.init_b = init_b;
 	(void)bpf_map_lookup_elem(b->meta_fd[fam], &key, &m);
-	err = read_entry(b, fam, &key, true, &s);
+	err = remove_key(b, fam, &key, &s);
 	if (err)
 		return err;
 	(void)bpf_map_delete_elem(b->meta_fd[fam], &key);
@@ -383,6 +497,38 @@ int fc_bypass__del(struct fc_bypass *b, const struct fc_flow_rec *rec, struct fc
 		e->id.start_ns = m.first_ns;
 	}
 	return 0;
+}
+
+int fc_bypass__slot(struct fc_bypass *b, const struct fc_flow_rec *rec)
+{
+	union bp_key k;
+	uint8_t init_b;
+	int fam = rec_key(b, rec, &k, &init_b);
+	long i;
+
+	if (fam < 0)
+		return fam;
+	pthread_mutex_lock(&b->lock);
+	i = fc_bptab_find(&b->tab[fam], &k);
+	pthread_mutex_unlock(&b->lock);
+	return (int)i;
+}
+
+/* Slot i's key and counts when it holds an entry: 0, or -ENOENT. */
+static int peek_slot(struct fc_bypass *b, int fam, uint32_t i, union bp_key *k, struct fc_bp_counters_sum *s)
+{
+	int err = -ENOENT;
+
+	if (fc_bptab_state(&b->tab[fam], i) != FC_BP_SLOT_VALID)
+		return err;	/* most slots: no lock taken */
+	pthread_mutex_lock(&b->lock);
+	if (fc_bptab_state(&b->tab[fam], i) == FC_BP_SLOT_VALID) {
+		memset(k, 0, sizeof(*k));
+		memcpy(k, fc_bptab_key(&b->tab[fam], i), b->tab[fam].key_size);
+		err = cnt_read(b, fam, i, s);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return err;
 }
 
 static int visit_entry(struct fc_bypass *b, int fam, const void *key, const struct fc_bp_counters_sum *s,
@@ -410,21 +556,16 @@ static int visit_entry(struct fc_bypass *b, int fam, const void *key, const stru
 
 int fc_bypass__foreach(struct fc_bypass *b, fc_bypass_visit_fn fn, void *ctx)
 {
-	struct fc_bp_counters v[MAX_CPUS];
 	struct fc_bp_counters_sum s;
-	union bp_key cur, next;
+	union bp_key k;
+	uint32_t i;
 	int fam, rc;
-	void *prev;
 
 	for (fam = 0; fam < 2; fam++) {
-		prev = NULL;
-		while (bpf_map_get_next_key(b->flows_fd[fam], prev, &next) == 0) {
-			cur = next;
-			prev = &cur;
-			if (bpf_map_lookup_elem(b->flows_fd[fam], &cur, v))
-				continue;	/* removed meanwhile */
-			sum_values(v, b->ncpu, &s);
-			rc = visit_entry(b, fam, &cur, &s, fn, ctx);
+		for (i = 0; i <= b->tab[fam].mask; i++) {
+			if (peek_slot(b, fam, i, &k, &s))
+				continue;
+			rc = visit_entry(b, fam, &k, &s, fn, ctx);
 			if (rc)
 				return rc;
 		}
@@ -434,112 +575,47 @@ int fc_bypass__foreach(struct fc_bypass *b, fc_bypass_visit_fn fn, void *ctx)
 
 /* ---- GC ------------------------------------------------------------- */
 
-#define GC_BATCH 256
-
-static long gc_batch(int fd, int fam, int ncpu, fc_bypass_stale_fn stale, fc_bypass_gone_fn gone, void *ctx)
+/*
+ * Slot i again, under the lock: still the entry stale() judged (same key,
+ * VALID)? Then drain it with its final counts. 0, or -ENOENT if it went.
+ */
+static int drain_if_same(struct fc_bypass *b, int fam, uint32_t i, const union bp_key *k,
+			 struct fc_bp_counters_sum *s)
 {
-	size_t ksz = fam ? sizeof(struct fc_bp_key6) : sizeof(struct fc_bp_key4);
-	size_t vsz = sizeof(struct fc_bp_counters) * (size_t)ncpu;
-	uint8_t *keys = malloc(ksz * GC_BATCH), *vals = malloc(vsz * GC_BATCH);
-	struct fc_bp_counters one[MAX_CPUS];
-	struct fc_bp_counters_sum s;
-	uint32_t in_batch = 0, out_batch = 0, n, i;
-	bool first = true, done = false;
-	long removed = 0;
-	int err;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct fc_bptab *t = &b->tab[fam];
+	int err = -ENOENT;
 
-	if (!keys || !vals) {
-		removed = -ENOMEM;
-		goto out;
-	}
-	while (!done) {
-		n = GC_BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals, &n, &opts);
-		if (err) {
-			err = -errno;
-			if (err != -ENOENT) {
-				removed = first ? -EOPNOTSUPP : err;
-				goto out;
-			}
-			done = true;	/* last (maybe partial) batch */
-		}
-		first = false;
-		/*
-		 * The cursor is a bucket index past every key returned, so
-		 * deleting keys of this batch cannot make the walk skip or
-		 * repeat one.
-		 */
-		for (i = 0; i < n; i++) {
-			const void *k = keys + i * ksz;
-
-			sum_values((const struct fc_bp_counters *)(vals + i * vsz), ncpu, &s);
-			if (!stale(ctx, k, &s))
-				continue;
-			if (bpf_map_lookup_and_delete_elem(fd, k, one) == 0) {
-				sum_values(one, ncpu, &s);
-			} else if (bpf_map_delete_elem(fd, k)) {
-				continue;
-			}
-			removed++;
-			if (gone)
-				gone(ctx, k, &s);
-		}
-		in_batch = out_batch;
-	}
-out:
-	free(keys);
-	free(vals);
-	return removed;
+	pthread_mutex_lock(&b->lock);
+	if (fc_bptab_state(t, i) == FC_BP_SLOT_VALID && !memcmp(fc_bptab_key(t, i), k, t->key_size))
+		err = drain_slot(b, fam, i, s);
+	pthread_mutex_unlock(&b->lock);
+	if (!err)
+		pf_sub(b, fam, k);
+	return err;
 }
 
-static long gc_next_key(int fd, int ncpu, fc_bypass_stale_fn stale, fc_bypass_gone_fn gone, void *ctx)
+long fc_bypass__table_gc(struct fc_bypass *b, int family, fc_bypass_stale_fn stale, fc_bypass_gone_fn gone,
+			 void *ctx)
 {
-	struct fc_bp_counters v[MAX_CPUS];
+	int fam = family == 6;
 	struct fc_bp_counters_sum s;
-	union bp_key cur, next;
-	bool have_cur, more;
+	union bp_key k;
 	long removed = 0;
+	uint32_t i;
 
-	/* Ask for the key after `cur` before deleting `cur`: deleting first
-	 * would restart the walk from the beginning (the kernel cannot find
-	 * where a deleted key was). */
-	have_cur = bpf_map_get_next_key(fd, NULL, &cur) == 0;
-	while (have_cur) {
-		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
-		if (bpf_map_lookup_elem(fd, &cur, v) == 0) {
-			sum_values(v, ncpu, &s);
-			if (stale(ctx, &cur, &s)) {
-				if (bpf_map_lookup_and_delete_elem(fd, &cur, v) == 0)
-					sum_values(v, ncpu, &s);
-				else if (bpf_map_delete_elem(fd, &cur))
-					goto advance;
-				removed++;
-				if (gone)
-					gone(ctx, &cur, &s);
-			}
-		}
-advance:
-		cur = next;
-		have_cur = more;
+	/* Slots never move: one pass over the indices visits every entry
+	 * once, whatever is added or removed meanwhile. */
+	for (i = 0; i <= b->tab[fam].mask; i++) {
+		if (peek_slot(b, fam, i, &k, &s) || !stale(ctx, &k, &s))
+			continue;
+		if (drain_if_same(b, fam, i, &k, &s))
+			continue;
+		removed++;
+		if (gone)
+			gone(ctx, &k, &s);
 	}
+	reclaim(b, fam);
 	return removed;
-}
-
-long fc_bypass_map_gc(int map_fd, int family, unsigned flags, fc_bypass_stale_fn stale,
-		      fc_bypass_gone_fn gone, void *ctx)
-{
-	int ncpu = libbpf_num_possible_cpus(), fam = family == 6;
-	long r;
-
-	if (ncpu <= 0 || ncpu > MAX_CPUS)
-		return -ERANGE;
-	if (!(flags & FC_BYPASS_GC_NO_BATCH)) {
-		r = gc_batch(map_fd, fam, ncpu, stale, gone, ctx);
-		if (r != -EOPNOTSUPP && r != -EINVAL)
-			return r;
-	}
-	return gc_next_key(map_fd, ncpu, stale, gone, ctx);
 }
 
 /* ---- owner-aware GC (fc_bypass__gc) -------------------------------- */
@@ -585,7 +661,6 @@ static void gc_gone(void *ctx, const void *key, const struct fc_bp_counters_sum 
 	struct gc_ctx *g = ctx;
 	struct fc_bypass_entry e;
 
-	pf_sub(g->b, g->fam, key);	/* fc_bypass_map_gc removed it */
 	(void)bpf_map_delete_elem(g->b->meta_fd[g->fam], key);
 	memset(&e, 0, sizeof(e));
 	key_rec(g->fam, key, g->m.init_b, &e.id);
@@ -608,7 +683,7 @@ long fc_bypass__gc(struct fc_bypass *b, const struct fc_bypass_gc_opts *o, fc_by
 
 	g.now = clock_ns(CLOCK_MONOTONIC);
 	for (g.fam = 0; g.fam < 2; g.fam++) {
-		r = fc_bypass_map_gc(b->flows_fd[g.fam], g.fam ? 6 : 4, o->flags, gc_stale, gc_gone, &g);
+		r = fc_bypass__table_gc(b, g.fam ? 6 : 4, gc_stale, gc_gone, &g);
 		if (r < 0)
 			return r;
 		n += r;
@@ -616,20 +691,15 @@ long fc_bypass__gc(struct fc_bypass *b, const struct fc_bypass_gc_opts *o, fc_by
 	return n;
 }
 
-/* Delete every key of the map pinned at dir/name; how many, or -errno. */
-static long flush_pinned(const char *dir, const char *name)
+/* ---- flush ---------------------------------------------------------- */
+
+/* Delete every key of a hash map (get_next_key before delete); how many. */
+static long flush_hash(int fd)
 {
 	union bp_key cur, next;
-	char path[512];
 	bool have, more;
 	long n = 0;
-	int fd;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
 	have = bpf_map_get_next_key(fd, NULL, &cur) == 0;
 	while (have) {
 		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
@@ -638,51 +708,141 @@ static long flush_pinned(const char *dir, const char *name)
 		cur = next;
 		have = more;
 	}
-	close(fd);
+	return n;
+}
+
+static int open_pinned(const char *dir, const char *name)
+{
+	char path[512];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Map a flow table array (tab_v4/tab_v6) read-write; its length in *len.
+ * Slots follow each other at their size (8-aligned, as the kernel lays out
+ * array values). Returns the mapping or NULL with errno set.
+ */
+static void *map_table(int fd, int fam, uint32_t *bits, size_t *len)
+{
+	struct bpf_map_info info;
+	uint32_t ilen = sizeof(info);
+	size_t ssz = fam ? sizeof(struct fc_bp_slot6) : sizeof(struct fc_bp_slot4);
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		return NULL;
+	if (info.value_size != ssz || !info.max_entries || (info.max_entries & (info.max_entries - 1)) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || page <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	*bits = (uint32_t)__builtin_ctz(info.max_entries);
+	*len = ((size_t)info.max_entries * ssz + (size_t)page - 1) / (size_t)page * (size_t)page;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Empty the pinned table of family fam in dir (no capture running); entries removed or -errno. */
+static long flush_pinned_table(const char *dir, int fam)
+{
+	static const char *const tabs[] = { FC_BP_MAP_TAB4, FC_BP_MAP_TAB6 };
+	static const char *const cnts[] = { FC_BP_MAP_CNT4, FC_BP_MAP_CNT6 };
+	int tfd = open_pinned(dir, tabs[fam]), cfd = -1, ncpu = libbpf_num_possible_cpus();
+	struct fc_bptab t;
+	uint32_t bits, i;
+	size_t len = 0;
+	void *mem = NULL;
+	long n;
+
+	if (tfd < 0)
+		return tfd;
+	cfd = open_pinned(dir, cnts[fam]);
+	if (cfd < 0 || ncpu <= 0 || ncpu > MAX_CPUS) {
+		n = cfd < 0 ? cfd : -ERANGE;
+		goto out;
+	}
+	mem = map_table(tfd, fam, &bits, &len);
+	if (!mem) {
+		n = -errno;
+		goto out;
+	}
+	fc_bptab_init(&t, mem, fam, bits, UINT32_MAX);
+	n = t.live;
+	/* a crashed capture may have left its XDP program attached: drain, wait, free */
+	for (i = 0; i <= t.mask; i++)
+		if (fc_bptab_state(&t, i) == FC_BP_SLOT_VALID)
+			fc_bptab_drain(&t, i);
+	if (fc_bptab_retire(&t)) {
+		grace_period();
+		for (i = 0; i <= t.mask; i++)
+			if (fc_bptab_state(&t, i) == FC_BP_SLOT_RETIRE && cnt_zero(cfd, ncpu, i) == 0)
+				fc_bptab_free(&t, i);
+	}
+	munmap(mem, len);
+out:
+	if (cfd >= 0)
+		close(cfd);
+	close(tfd);
 	return n;
 }
 
 long fc_bypass_flush_pins(const char *pin_dir)
 {
-	static const char *const flows[] = { FC_BP_MAP_FLOWS4, FC_BP_MAP_FLOWS6 };
 	static const char *const meta[] = { FC_BP_MAP_META4, FC_BP_MAP_META6 };
 	long n = 0, r;
-	int i;
+	int i, fd;
 
 	for (i = 0; i < 2; i++) {
-		r = flush_pinned(pin_dir, flows[i]);
+		r = flush_pinned_table(pin_dir, i);
 		if (r < 0)
 			return r;
 		n += r;
-		r = flush_pinned(pin_dir, meta[i]);
-		if (r < 0)
-			return r;
+		fd = open_pinned(pin_dir, meta[i]);
+		if (fd < 0)
+			return fd;
+		(void)flush_hash(fd);
+		close(fd);
 	}
 	return n;
 }
 
 long fc_bypass__flush(struct fc_bypass *b)
 {
-	union bp_key cur, next;
+	struct fc_bptab *t;
+	union bp_key k;
+	uint32_t i;
 	long n = 0;
 	int fam;
 
 	for (fam = 0; fam < 2; fam++) {
-		int fds[2] = { b->flows_fd[fam], b->meta_fd[fam] }, j;
+		t = &b->tab[fam];
+		for (i = 0; i <= t->mask; i++) {
+			bool gone = false;
 
-		for (j = 0; j < 2; j++) {
-			bool have = bpf_map_get_next_key(fds[j], NULL, &cur) == 0, more;
-
-			while (have) {
-				more = bpf_map_get_next_key(fds[j], &cur, &next) == 0;
-				if (bpf_map_delete_elem(fds[j], &cur) == 0 && j == 0) {
-					pf_sub(b, fam, &cur);
-					n++;
-				}
-				cur = next;
-				have = more;
+			if (fc_bptab_state(t, i) != FC_BP_SLOT_VALID)
+				continue;
+			pthread_mutex_lock(&b->lock);
+			if (fc_bptab_state(t, i) == FC_BP_SLOT_VALID) {
+				memset(&k, 0, sizeof(k));
+				memcpy(&k, fc_bptab_key(t, i), t->key_size);
+				fc_bptab_drain(t, i);
+				gone = true;
+			}
+			pthread_mutex_unlock(&b->lock);
+			if (gone) {
+				pf_sub(b, fam, &k);
+				n++;
 			}
 		}
+		(void)flush_hash(b->meta_fd[fam]);
+		reclaim(b, fam);
 	}
 	return n;
 }
@@ -905,13 +1065,16 @@ static const char *load_hint(int rc)
 	}
 }
 
+#define NMAPS 9
+
 int fc_bypass__open(const struct fc_bypass_opts *o, struct fc_bypass **out, char *err, size_t errlen)
 {
 	const char *root = o->pin_root ? o->pin_root : FC_BYPASS_PIN_ROOT;
 	uint32_t entries = o->max_entries ? o->max_entries : FC_BYPASS_DEFAULT_ENTRIES;
 	uint32_t blocks = o->max_block ? o->max_block : FC_BYPASS_DEFAULT_BLOCK;
-	struct bpf_map *maps[7];
+	struct bpf_map *maps[NMAPS];
 	struct fc_bypass *b;
+	uint32_t bits;
 	int rc, i;
 
 	*out = NULL;
@@ -924,6 +1087,8 @@ int fc_bypass__open(const struct fc_bypass_opts *o, struct fc_bypass **out, char
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_mutex_init(&b->reclaim_lock, NULL);
 	b->mode = o->mode;
 	b->vlan_key = o->vlan_key;
 	b->ncpu = libbpf_num_possible_cpus();
@@ -945,20 +1110,25 @@ int fc_bypass__open(const struct fc_bypass_opts *o, struct fc_bypass **out, char
 		snprintf(err, errlen, "bypass: cannot open the BPF object: %s", strerror(-rc));
 		goto err_free;
 	}
+	bits = fc_bp_tab_bits(entries);
 	b->skel->rodata->cfg_vlan_key = o->vlan_key;
-	maps[0] = b->skel->maps.flows_v4, maps[1] = b->skel->maps.flows_v6;
-	maps[2] = b->skel->maps.meta_v4, maps[3] = b->skel->maps.meta_v6;
-	maps[4] = b->skel->maps.block_v4, maps[5] = b->skel->maps.block_v6;
-	maps[6] = b->skel->maps.bp_stats;
-	for (i = 0; i < 4; i++)
-		bpf_map__set_max_entries(maps[i], entries);
-	bpf_map__set_max_entries(maps[4], blocks);
-	bpf_map__set_max_entries(maps[5], blocks);
+	b->skel->rodata->cfg_tab_bits = bits;
+	maps[0] = b->skel->maps.meta_v4, maps[1] = b->skel->maps.meta_v6;
+	maps[2] = b->skel->maps.block_v4, maps[3] = b->skel->maps.block_v6;
+	maps[4] = b->skel->maps.bp_stats;
+	maps[5] = b->skel->maps.tab_v4, maps[6] = b->skel->maps.tab_v6;
+	maps[7] = b->skel->maps.cnt_v4, maps[8] = b->skel->maps.cnt_v6;
+	bpf_map__set_max_entries(maps[0], entries);
+	bpf_map__set_max_entries(maps[1], entries);
+	bpf_map__set_max_entries(maps[2], blocks);
+	bpf_map__set_max_entries(maps[3], blocks);
+	for (i = 5; i < NMAPS; i++)
+		bpf_map__set_max_entries(maps[i], 1u << bits);
 	if (*root) {
 		rc = prepare_pins(b, root, o->ifname, err, errlen);
 		if (rc)
 			goto err_skel;
-		for (i = 0; i < 7; i++) {
+		for (i = 0; i < NMAPS; i++) {
 			rc = set_pin(b, maps[i]);
 			if (rc) {
 				snprintf(err, errlen, "bypass: pin path: %s", strerror(-rc));
@@ -974,14 +1144,26 @@ int fc_bypass__open(const struct fc_bypass_opts *o, struct fc_bypass **out, char
 		goto err_skel;
 	}
 	for (i = 0; i < 2; i++) {
-		b->flows_fd[i] = bpf_map__fd(maps[i]);
-		b->meta_fd[i] = bpf_map__fd(maps[2 + i]);
-		b->block_fd[i] = bpf_map__fd(maps[4 + i]);
+		b->meta_fd[i] = bpf_map__fd(maps[i]);
+		b->block_fd[i] = bpf_map__fd(maps[2 + i]);
+		b->tab_fd[i] = bpf_map__fd(maps[5 + i]);
+		b->cnt_fd[i] = bpf_map__fd(maps[7 + i]);
 	}
-	b->stats_fd = bpf_map__fd(maps[6]);
+	b->stats_fd = bpf_map__fd(maps[4]);
+	for (i = 0; i < 2; i++) {
+		b->tab_mem[i] = map_table(b->tab_fd[i], i, &bits, &b->tab_len[i]);
+		if (!b->tab_mem[i]) {
+			rc = -errno;
+			snprintf(err, errlen, "bypass: cannot map the flow table: %s", strerror(-rc));
+			goto err_unmap;
+		}
+		/* a predecessor's entries are adopted as they are; its drained slots freed */
+		fc_bptab_init(&b->tab[i], b->tab_mem[i], i, bits, entries);
+		reclaim(b, i);
+	}
 	block_recount(b, 0);	/* pinned lists may hold entries already */
 	block_recount(b, 1);
-	pf_rebuild(b);		/* and the flow maps: before any program is attached */
+	pf_rebuild(b);		/* and the flow tables: before any program is attached */
 	b->desc = "socket filter";
 	if (o->mode == FC_BYPASS_XDP) {
 		int pfd = bpf_program__fd(b->skel->progs.fc_bypass_xdp);
@@ -997,7 +1179,7 @@ int fc_bypass__open(const struct fc_bypass_opts *o, struct fc_bypass **out, char
 				snprintf(err, errlen, "bypass: cannot attach XDP to %s (native nor generic): %s%s",
 					 o->ifname, strerror(-rc),
 					 rc == -EBUSY || rc == -EEXIST ? " (another XDP program is attached)" : "");
-				goto err_skel;
+				goto err_unmap;
 			}
 			b->xdp_flags = fl | XDP_FLAGS_SKB_MODE;
 			b->desc = "xdp generic";
@@ -1006,9 +1188,15 @@ int fc_bypass__open(const struct fc_bypass_opts *o, struct fc_bypass **out, char
 	*out = b;
 	return 0;
 
+err_unmap:
+	for (i = 0; i < 2; i++)
+		if (b->tab_mem[i])
+			munmap(b->tab_mem[i], b->tab_len[i]);
 err_skel:
 	bypass_bpf__destroy(b->skel);
 err_free:
+	pthread_mutex_destroy(&b->lock);
+	pthread_mutex_destroy(&b->reclaim_lock);
 	free(b);
 	return rc;
 }
@@ -1026,6 +1214,8 @@ int fc_bypass__attach_socket(struct fc_bypass *b, int fd)
 
 void fc_bypass__close(struct fc_bypass *b)
 {
+	int i;
+
 	if (!b)
 		return;
 	if (b->xdp_flags) {
@@ -1035,7 +1225,12 @@ void fc_bypass__close(struct fc_bypass *b)
 		(void)bpf_xdp_detach(b->ifindex, (b->xdp_flags & ~XDP_FLAGS_UPDATE_IF_NOEXIST) |
 							XDP_FLAGS_REPLACE, &xo);
 	}
+	for (i = 0; i < 2; i++)
+		if (b->tab_mem[i])
+			munmap(b->tab_mem[i], b->tab_len[i]);
 	bypass_bpf__destroy(b->skel);
+	pthread_mutex_destroy(&b->lock);
+	pthread_mutex_destroy(&b->reclaim_lock);
 	free(b);
 }
 
@@ -1051,7 +1246,7 @@ int fc_bypass__prog_fd(const struct fc_bypass *b, bool xdp)
 
 int fc_bypass__map_fd(const struct fc_bypass *b, int family)
 {
-	return b->flows_fd[family == 6];
+	return b->cnt_fd[family == 6];
 }
 
 const char *fc_bypass__pin_dir(const struct fc_bypass *b)

@@ -417,9 +417,10 @@ static void test_prefilter_v6(void)
 }
 
 /*
- * Restart: a second instance on the same pinned maps rebuilds its prefilter
- * from the entries it finds (the filter itself is not pinned): the entry the
- * first one added counts in its slot and its packets hit. Pins go to a
+ * Restart: a second instance on the same pinned maps adopts the entries and
+ * their counters and rebuilds its prefilter from them (the filter itself is
+ * not pinned): the entry the first one added counts in its slot, keeps what
+ * the first one counted, and its packets hit. Pins go to a
  * private bpffs under /tmp; the programs load twice more (~10 s).
  */
 static void test_prefilter_rebuilt_on_restart(void)
@@ -445,6 +446,11 @@ static void test_prefilter_rebuilt_on_restart(void)
 		goto out;
 	CHECK_EQ_U(fc_bypass__add(b1, &r, 1), 0);
 	CHECK_EQ_U(fc_bypass__add(b1, &r6, 1), 0);
+	B = b1;
+	CHECK_EQ_U(run(&s, 0), 1);
+	CHECK_EQ_U(run(&s, 0), 1);
+	CHECK_EQ_U(run(&s6, 0), 1);
+	B = keep;
 	fc_bypass__close(b1);	/* the entries stay pinned */
 	CHECK_EQ_U(fc_bypass__open(&o, &b2, err, sizeof(err)), 0);
 	if (!b2)
@@ -452,8 +458,11 @@ static void test_prefilter_rebuilt_on_restart(void)
 	B = b2;
 	CHECK_EQ_U(fc_bypass__prefilter(b2, &r, &slot), 1);
 	CHECK_EQ_U(fc_bypass__prefilter(b2, &r6, &slot), 1);
+	CHECK_EQ_U(counts(&s).pkts[0], 2);	/* the counters were adopted */
+	CHECK_EQ_U(counts(&s6).pkts[0], 1);
 	CHECK_EQ_U(run(&s, 0), 1);
 	CHECK_EQ_U(run(&s6, 0), 1);
+	CHECK_EQ_U(counts(&s).pkts[0], 3);
 	CHECK_EQ_U(fc_bypass__flush(b2), 2);
 	CHECK_EQ_U(fc_bypass__prefilter(b2, &r, &slot), 0);
 	CHECK_EQ_U(run(&s, 0), 0);
@@ -463,6 +472,103 @@ out:
 	B = keep;
 	umount(root);
 	rmdir(root);
+}
+
+/*
+ * Delete, then read: the entry is drained before its counters are read, so
+ * the counts returned are every packet the program took, and a packet after
+ * the delete passes (to the monitor, which counts it). Re-adding the flow
+ * starts from zero, in the same slot once a grace period has passed.
+ */
+static void test_delete_read_exact(void)
+{
+	struct frame_spec s = v4tcp(), s6 = v6tcp();
+	struct fc_flow_rec r = rec_of(&s), r6 = rec_of(&s6);
+	struct fc_flowtab_kcounts k;
+	struct fc_bypass_entry e;
+	int i;
+
+	add(&s);
+	add(&s6);
+	for (i = 0; i < 5; i++) {
+		CHECK_EQ_U(run(&s, 0), 1);
+		CHECK_EQ_U(run(&s6, 0), 1);
+	}
+	CHECK_EQ_U(fc_bypass__del(B, &r, &e), 0);
+	CHECK_EQ_U(e.k.pkts[0], 5);
+	CHECK_EQ_U(e.k.bytes[0], 5 * 140);
+	CHECK_EQ_U(run(&s, 0), 0);
+	memset(&k, 0, sizeof(k));
+	CHECK_EQ_U(fc_bypass__sync(B, &r6, FC_FT_SYNC_END, &k), 0);
+	CHECK_EQ_U(k.pkts[0], 5);
+	CHECK_EQ_U(k.bytes[0], 5 * 160);
+	CHECK_EQ_U(run(&s6, 0), 0);
+	CHECK_EQ_U(fc_bypass__sync(B, &r6, FC_FT_SYNC_PEEK, &k), (uint64_t)-ENOENT);
+	add(&s);
+	CHECK_EQ_U(counts(&s).pkts[0], 0);
+	CHECK_EQ_U(run(&s, 0), 1);
+	CHECK_EQ_U(counts(&s).pkts[0], 1);
+	CHECK_EQ_U(fc_bypass__flush(B), 1);
+}
+
+/* The flow table key of s (side a = src: s's src must be the lower address). */
+static uint32_t home_of(const struct frame_spec *s, uint32_t bits)
+{
+	struct fc_bp_key4 k;
+	uint64_t w[3] = { 0 };
+
+	memset(&k, 0, sizeof(k));
+	inet_pton(AF_INET, s->src, &k.addr_a);
+	inet_pton(AF_INET, s->dst, &k.addr_b);
+	k.port_a = s->sport, k.port_b = s->dport, k.proto = 6;
+	memcpy(w, &k, sizeof(k));
+	return fc_bp_home(fc_bp_hash(w, 0), bits);
+}
+
+/*
+ * Keys sharing a home slot: the program finds every one of them in the
+ * probe window (the last FC_BP_PROBE - 1 slots past home), the next one is
+ * refused with -ENOSPC (the caller's map-full path) and passes. Removing
+ * one of the window keeps the others found; the refused key then fits
+ * (after the grace period that frees the drained slot) and counts from 0.
+ */
+static void test_probe_window(void)
+{
+	struct frame_spec s[FC_BP_PROBE + 1], c = v4tcp();
+	struct fc_flow_rec r;
+	uint32_t bits = fc_bp_tab_bits(1024), home = 0, sp = 1, dp = 80;
+	int n = 0, j;
+
+	c.src = "10.1.0.1", c.dst = "10.1.0.2";
+	while (n < FC_BP_PROBE + 1 && dp < 200) {
+		c.sport = (uint16_t)sp, c.dport = (uint16_t)dp;
+		if (n == 0)
+			home = home_of(&c, bits);
+		if (home_of(&c, bits) == home)
+			s[n++] = c;
+		if (++sp == 65536)
+			sp = 1, dp++;
+	}
+	CHECK_EQ_U(n, FC_BP_PROBE + 1);
+	if (n != FC_BP_PROBE + 1)
+		return;
+	for (j = 0; j < FC_BP_PROBE; j++)
+		add(&s[j]);
+	r = rec_of(&s[FC_BP_PROBE]);
+	CHECK_EQ_U(fc_bypass__add(B, &r, 1), (uint64_t)-ENOSPC);
+	for (j = 0; j < FC_BP_PROBE; j++)
+		CHECK_EQ_U(run(&s[j], 0), 1);
+	CHECK_EQ_U(run(&s[FC_BP_PROBE], 0), 0);
+	r = rec_of(&s[1]);
+	CHECK_EQ_U(fc_bypass__del(B, &r, NULL), 0);
+	CHECK_EQ_U(run(&s[1], 0), 0);
+	CHECK_EQ_U(run(&s[FC_BP_PROBE - 1], 0), 1);
+	CHECK_EQ_U(counts(&s[FC_BP_PROBE - 1]).pkts[0], 2);
+	add(&s[FC_BP_PROBE]);
+	CHECK_EQ_U(counts(&s[FC_BP_PROBE]).pkts[0], 0);
+	CHECK_EQ_U(run(&s[FC_BP_PROBE], 0), 1);
+	CHECK_EQ_U(counts(&s[FC_BP_PROBE]).pkts[0], 1);
+	CHECK_EQ_U(fc_bypass__flush(B), FC_BP_PROBE);
 }
 
 int main(void)
@@ -497,6 +603,8 @@ int main(void)
 		RUN(test_key_ties);
 		RUN(test_prefilter_shared_slot);
 		RUN(test_prefilter_v6);
+		RUN(test_delete_read_exact);
+		RUN(test_probe_window);
 	}
 	fc_bypass__close(B);
 	return T_DONE();
