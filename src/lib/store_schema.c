@@ -4,18 +4,21 @@
  * the migration runner, the record <-> row mapping shared by the sqlite sink
  * and the query code, SQLite codes as errnos, and the default store path.
  *
- * Schema v3 (docs/store.md has the reasoning; v1 -> v2 -> v3 below):
+ * Schema v4 (docs/store.md has the reasoning; v1 -> v2 -> v3 -> v4 below):
  *   flows       one row per record; every field; times integer ns since the
  *               epoch; addresses as RFC 5952 / dotted-quad text (what users
  *               type and see, and what equality filters compare); optional
  *               fields NULL when absent; seg = insertion segment (the writer
  *               starts a new one every FC_STORE_SEG_ROWS rows and at open).
- *               Indexes: end_ns, (seg, src), (seg, dst) - inserts touch only
- *               the newest segment's part of each address index, address
- *               lookups seek once per segment.
+ *               No index but the rowid: a record costs one B-tree entry.
  *   flow_segs   per segment: the lowest and highest end_ns in it (a v1
- *               store's segments are its hours), so a lookup over a time
- *               range visits only the segments that overlap it.
+ *               store's segments are its hours) and its first and last
+ *               flows.id, so a time range becomes id ranges of the
+ *               segments that overlap it. Retention raises min_end past
+ *               what it deleted.
+ *   seg_addrs   per (segment, side 0 src / 1 dst): the segment's rows as
+ *               sorted (address key, id - first_id) entries (store_post.h):
+ *               an address lookup is a binary search per segment.
  *   talk_hour   per hour of end time, per (side, address, proto):
  *               bytes+rbytes, pkts+rpkts, records (side 0 source, 1
  *               destination, 2 both: a host talking to itself), packed
@@ -44,6 +47,7 @@
 #include <unistd.h>
 
 #include "flowcut/store.h"
+#include "store_post.h"
 #include "store_rollup.h"
 #include "store_schema.h"
 
@@ -139,10 +143,38 @@ static int schema_v3_fn(sqlite3 *db)
 	return rc;
 }
 
+/*
+ * v4: no B-tree entry per record but the row's own. The three per-row
+ * indexes (end_ns, (seg, src), (seg, dst)) cost more CPU per record than
+ * the 5 us budget of 200k records/s (BENCHMARKS.md, "SQLite store"). A
+ * segment's rows are consecutive ids, so flow_segs gets the segment's
+ * first and last id (a time range becomes id ranges, read in rowid
+ * order), and seg_addrs one row per (segment, side) with the segment's
+ * rows packed as sorted (address key, id offset) entries, written by the
+ * writer at each commit (store_post.h). The migration builds them from the
+ * old indexes, then drops those; flows itself is not rewritten.
+ */
+static const char schema_v4[] =
+	"ALTER TABLE flow_segs ADD COLUMN first_id INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE flow_segs ADD COLUMN last_id INTEGER NOT NULL DEFAULT -1;"
+	"CREATE TABLE seg_addrs (seg INTEGER NOT NULL, side INTEGER NOT NULL,"
+	" first_id INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (seg, side)) WITHOUT ROWID;";
+
+static int schema_v4_fn(sqlite3 *db)
+{
+	int rc = fc_post__import_v3(db);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "DROP INDEX flows_end; DROP INDEX flows_src; DROP INDEX flows_dst;",
+				  NULL, NULL, NULL);
+	return rc;
+}
+
 const struct fc_store_migration fc_store_migrations[] = {
 	{ 1, schema_v1, NULL },
 	{ 2, schema_v2, NULL },
 	{ 3, schema_v3, schema_v3_fn },
+	{ 4, schema_v4, schema_v4_fn },
 };
 const size_t fc_store_nmigrations = sizeof(fc_store_migrations) / sizeof(fc_store_migrations[0]);
 

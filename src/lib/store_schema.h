@@ -16,7 +16,7 @@
 #include "flowcut/record.h"
 
 /* Schema version this build writes and reads. */
-#define FC_STORE_SCHEMA_VERSION 3
+#define FC_STORE_SCHEMA_VERSION 4
 
 /* Rollup tables sum flows per hour / day of their end time (bucket = end_ns /
  * this). */
@@ -24,10 +24,11 @@
 #define FC_STORE_DAY_NS 86400000000000ULL
 #define FC_STORE_NTIERS 2
 
-/* Rows per insertion segment (flows.seg): small enough that the newest
- * segment's part of each address index stays in the page cache and a
- * commit rewrites few of its pages, large enough that a lookup over N rows
- * seeks only N / FC_STORE_SEG_ROWS times. */
+/* Rows per insertion segment (flows.seg, flow_segs, seg_addrs): small
+ * enough that a time range's edges read few rows beyond it and a segment's
+ * postings (2 x 8 bytes a row) are rewritten cheaply at each commit, large
+ * enough that a lookup over N rows reads only N / FC_STORE_SEG_ROWS
+ * postings rows. */
 #define FC_STORE_SEG_ROWS 16384
 
 /* Rollup tiers, finest first. */
