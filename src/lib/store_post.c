@@ -33,8 +33,7 @@ struct fc_post {
 	struct vec batch[2];	/* staged since the last write, by offset */
 	struct vec tmp, scratch;
 	int working;
-	uint8_t *enc;		/* one side encoded for SQLite */
-	size_t enc_cap;
+	uint8_t *enc;		/* one chunk encoded for SQLite */
 	sqlite3_stmt *put;
 };
 
@@ -193,46 +192,66 @@ static int merge(const struct vec *a, const struct vec *b, struct vec *out)
 	return 0;
 }
 
-static int put_side(struct fc_post *p, sqlite3 *db, int64_t seg, int side, int64_t first_id,
-		    const struct vec *v)
+/* Prepare p->put for db (the builder may outlive a handle in tests). */
+static int put_prepare(struct fc_post *p, sqlite3 *db)
 {
-	size_t i, len = v->n * FC_POST_ENT_SIZE;
+	if (p->put && sqlite3_db_handle(p->put) == db)
+		return SQLITE_OK;
+	sqlite3_finalize(p->put);
+	p->put = NULL;
+	return sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO seg_addrs (seg, side, chunk, first_key,"
+				  " last_key, first_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1,
+				  SQLITE_PREPARE_PERSISTENT, &p->put, NULL);
+}
+
+/* Write v[0..n) as chunk `chunk` of (seg, side). Returns a SQLite code. */
+static int put_chunk(struct fc_post *p, int64_t seg, int side, int chunk, int64_t first_id,
+		     const struct ent *v, size_t n)
+{
+	size_t i;
 	int rc;
 
-	if (v->n > INT_MAX / FC_POST_ENT_SIZE)
-		return SQLITE_TOOBIG;
-	if (len > p->enc_cap) {
-		uint8_t *n = realloc(p->enc, len);
-
-		if (!n)
-			return SQLITE_NOMEM;
-		p->enc = n;
-		p->enc_cap = len;
-	}
-	for (i = 0; i < v->n; i++) {
-		put_le32(p->enc + i * FC_POST_ENT_SIZE, v->v[i].key);
-		put_le32(p->enc + i * FC_POST_ENT_SIZE + 4, v->v[i].off);
-	}
-	if (p->put && sqlite3_db_handle(p->put) != db) {
-		sqlite3_finalize(p->put);
-		p->put = NULL;
-	}
-	if (!p->put) {
-		rc = sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO seg_addrs (seg, side, first_id, data)"
-					" VALUES (?1, ?2, ?3, ?4)", -1, SQLITE_PREPARE_PERSISTENT,
-					&p->put, NULL);
-		if (rc != SQLITE_OK)
-			return rc;
+	for (i = 0; i < n; i++) {
+		put_le32(p->enc + i * FC_POST_ENT_SIZE, v[i].key);
+		put_le32(p->enc + i * FC_POST_ENT_SIZE + 4, v[i].off);
 	}
 	sqlite3_bind_int64(p->put, 1, seg);
 	sqlite3_bind_int(p->put, 2, side);
-	sqlite3_bind_int64(p->put, 3, first_id);
+	sqlite3_bind_int(p->put, 3, chunk);
+	sqlite3_bind_int64(p->put, 4, n ? v[0].key : 0);
+	sqlite3_bind_int64(p->put, 5, n ? v[n - 1].key : 0);
+	sqlite3_bind_int64(p->put, 6, first_id);
 	/* zero-length data is a blob, not NULL: the column is NOT NULL */
-	sqlite3_bind_blob(p->put, 4, len ? (const void *)p->enc : "", (int)len, SQLITE_STATIC);
+	sqlite3_bind_blob(p->put, 7, n ? (const void *)p->enc : "", (int)(n * FC_POST_ENT_SIZE),
+			  SQLITE_STATIC);
 	rc = sqlite3_step(p->put);
 	sqlite3_reset(p->put);
 	sqlite3_clear_bindings(p->put);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Write one side's entries as chunks 0, 1, ... Returns a SQLite code. */
+static int put_side(struct fc_post *p, sqlite3 *db, int64_t seg, int side, int64_t first_id,
+		    const struct vec *v)
+{
+	size_t i = 0, m;
+	int rc, chunk = 0;
+
+	if (!p->enc) {
+		p->enc = malloc(FC_POST_CHUNK_ENTS * FC_POST_ENT_SIZE);
+		if (!p->enc)
+			return SQLITE_NOMEM;
+	}
+	rc = put_prepare(p, db);
+	do {	/* an empty side still gets its (empty) chunk 0 */
+		m = v->n - i < FC_POST_CHUNK_ENTS ? v->n - i : FC_POST_CHUNK_ENTS;
+		if (chunk == INT_MAX)
+			return SQLITE_TOOBIG;
+		if (rc == SQLITE_OK)
+			rc = put_chunk(p, seg, side, chunk++, first_id, v->v + i, m);
+		i += m;
+	} while (rc == SQLITE_OK && i < v->n);
+	return rc;
 }
 
 int fc_post__write(struct fc_post *p, sqlite3 *db, int64_t seg, int64_t first_id)

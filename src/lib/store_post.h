@@ -2,16 +2,19 @@
 /*
  * store_post.h - internal to libflowcut: the flow store's address postings
  * (schema v4, docs/store.md). Instead of a B-tree entry per record and
- * address, each insertion segment has one seg_addrs row per side (0 src,
- * 1 dst): (seg, side, first_id, data) where data is the segment's rows as
- * FC_POST_ENT_SIZE-byte entries, little-endian, sorted by (key, off):
+ * address, each insertion segment has seg_addrs rows per side (0 src,
+ * 1 dst): (seg, side, chunk, first_key, last_key, first_id, data) where data
+ * is up to FC_POST_CHUNK_ENTS of the segment's rows as FC_POST_ENT_SIZE-byte
+ * entries, little-endian, sorted by (key, off) across the chunks:
  *   0 key   u32, fc_post_key() of the address
  *   4 off   u32, flows.id - first_id
- * A lookup binary-searches the key and fetches the rows by id; keys are
- * hashes, so the caller compares the address of each row it fetches.
+ * A lookup reads the chunks whose [first_key, last_key] holds the key (the
+ * key columns come before data, so SQLite reads no other chunk's data),
+ * binary-searches them and fetches the rows by id; keys are hashes, so the
+ * caller compares the address of each row it fetches.
  *
  * The writer (sink_sqlite.c) keeps the entries of the segment it is
- * filling in a struct fc_post and rewrites the segment's two rows at each
+ * filling in a struct fc_post and rewrites the segment's rows at each
  * commit, so a segment's postings are always complete; the rows of a batch
  * are staged and become committed only when the transaction does.
  */
@@ -25,6 +28,7 @@
 #include "flowcut/record.h"
 
 #define FC_POST_ENT_SIZE 8
+#define FC_POST_CHUNK_ENTS 1024	/* entries per seg_addrs row: 8 KiB */
 
 /* Key of an address: FNV-1a (32 bit) over the family (4 or 6) and the
  * family's octets (4 or 16). Stored on disk: never change it without a
@@ -51,8 +55,9 @@ void fc_post__free(struct fc_post *p);
  * -ENOMEM. */
 int fc_post__add(struct fc_post *p, uint32_t off, uint32_t src_key, uint32_t dst_key);
 
-/* Merge the staged rows into the segment's entries and write its two
- * seg_addrs rows (replacing them) with first_id. The caller holds the
+/* Merge the staged rows into the segment's entries and write its
+ * seg_addrs rows (replacing them; a segment's chunks only grow) with
+ * first_id. The caller holds the
  * write transaction. Returns a SQLite code. */
 int fc_post__write(struct fc_post *p, sqlite3 *db, int64_t seg, int64_t first_id);
 

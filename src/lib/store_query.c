@@ -506,6 +506,7 @@ static int post_ids(struct fc_store *st, sqlite3_stmt *ps, int64_t seg, int side
 
 	sqlite3_bind_int64(ps, 1, seg);
 	sqlite3_bind_int(ps, 2, side);
+	sqlite3_bind_int64(ps, 3, key);
 	while (!e && (rc = sqlite3_step(ps)) == SQLITE_ROW) {
 		const uint8_t *data = sqlite3_column_blob(ps, 1);
 		size_t len = (size_t)sqlite3_column_bytes(ps, 1);
@@ -584,7 +585,8 @@ static int scan_addr(struct fc_store *st, const char *cols, const struct cfilter
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(st->db, "SELECT first_id, data FROM seg_addrs WHERE seg = ?1"
-					" AND side = ?2", -1, &ps, NULL);
+					" AND side = ?2 AND first_key <= ?3 AND last_key >= ?3"
+					" ORDER BY chunk", -1, &ps, NULL);
 	if (rc != SQLITE_OK) {
 		e = sql_fail(st, rc, err, errlen);
 		goto out;

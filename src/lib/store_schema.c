@@ -17,8 +17,9 @@
  *               segments that overlap it. Retention raises min_end past
  *               what it deleted.
  *   seg_addrs   per (segment, side 0 src / 1 dst): the segment's rows as
- *               sorted (address key, id - first_id) entries (store_post.h):
- *               an address lookup is a binary search per segment.
+ *               sorted (address key, id - first_id) entries, in chunks of
+ *               1024 with their key range (store_post.h): an address
+ *               lookup reads one chunk per segment and binary-searches it.
  *   talk_hour   per hour of end time, per (side, address, proto):
  *               bytes+rbytes, pkts+rpkts, records (side 0 source, 1
  *               destination, 2 both: a host talking to itself), packed
@@ -149,16 +150,17 @@ static int schema_v3_fn(sqlite3 *db)
  * the 5 us budget of 200k records/s (BENCHMARKS.md, "SQLite store"). A
  * segment's rows are consecutive ids, so flow_segs gets the segment's
  * first and last id (a time range becomes id ranges, read in rowid
- * order), and seg_addrs one row per (segment, side) with the segment's
- * rows packed as sorted (address key, id offset) entries, written by the
- * writer at each commit (store_post.h). The migration builds them from the
+ * order), and seg_addrs per (segment, side) the segment's rows packed as
+ * sorted (address key, id offset) entries in chunks of 1024 that carry
+ * their key range, written by the writer at each commit (store_post.h). The migration builds them from the
  * old indexes, then drops those; flows itself is not rewritten.
  */
 static const char schema_v4[] =
 	"ALTER TABLE flow_segs ADD COLUMN first_id INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE flow_segs ADD COLUMN last_id INTEGER NOT NULL DEFAULT -1;"
-	"CREATE TABLE seg_addrs (seg INTEGER NOT NULL, side INTEGER NOT NULL,"
-	" first_id INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (seg, side)) WITHOUT ROWID;";
+	"CREATE TABLE seg_addrs (seg INTEGER NOT NULL, side INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+	" first_key INTEGER NOT NULL, last_key INTEGER NOT NULL, first_id INTEGER NOT NULL,"
+	" data BLOB NOT NULL, PRIMARY KEY (seg, side, chunk)) WITHOUT ROWID;";
 
 static int schema_v4_fn(sqlite3 *db)
 {
