@@ -56,6 +56,7 @@
 
 #define RETAIN_CHUNK 5000
 #define RETAIN_SEGS 8			/* segments looked at per retention chunk */
+#define INS_ROWS 32			/* rows per multi-row INSERT */
 #define RETAIN_EVERY_NS 60000000000ULL
 #define RETAIN_OPEN_NS 2000000000ULL	/* retention work allowed at open */
 #define DEFAULT_BUSY_MS 1000
@@ -69,6 +70,9 @@
 struct sqlite_sink {
 	sqlite3 *db;
 	sqlite3_stmt *ins;		/* one flows row */
+	struct fc_store_binds binds;	/* what ins has bound */
+	sqlite3_stmt *ins_many;		/* INS_ROWS flows rows */
+	struct fc_store_binds binds_many[INS_ROWS];
 	sqlite3_stmt *seg_span;		/* widen one flow_segs row */
 	sqlite3_stmt *old_segs;		/* segments that may hold expired rows */
 	sqlite3_stmt *del_flows;	/* expired rows in an id range, bounded */
@@ -178,6 +182,33 @@ static int prepare(struct sqlite_sink *q, const char *sql, sqlite3_stmt **st)
 	return sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
 }
 
+/*
+ * INSERT of INS_ROWS rows of FC_STORE_REC_NCOLS + 1 parameters (the record,
+ * then seg). Each INSERT statement on flows also reads and rewrites its
+ * sqlite_sequence row (AUTOINCREMENT) and runs SQLite's statement setup
+ * and teardown: one statement per INS_ROWS rows pays that once
+ * (BENCHMARKS.md, "SQLite store"). Returns a SQLite code.
+ */
+static int prepare_many(struct sqlite_sink *q)
+{
+	char sql[8192];
+	size_t len;
+	int i, j, n;
+
+	n = snprintf(sql, sizeof(sql), "INSERT INTO flows (%s, seg) VALUES ", fc_store_rec_columns);
+	for (i = 0; i < INS_ROWS && n > 0 && (size_t)n < sizeof(sql); i++) {
+		len = (size_t)n;
+		n += snprintf(sql + len, sizeof(sql) - len, "%s(?", i ? ", " : "");
+		for (j = 1; j <= FC_STORE_REC_NCOLS && n > 0 && (size_t)n < sizeof(sql); j++)
+			n += snprintf(sql + n, sizeof(sql) - (size_t)n, ", ?");
+		if (n > 0 && (size_t)n < sizeof(sql))
+			n += snprintf(sql + n, sizeof(sql) - (size_t)n, ")");
+	}
+	if (n <= 0 || (size_t)n >= sizeof(sql))
+		return SQLITE_TOOBIG;
+	return prepare(q, sql, &q->ins_many);
+}
+
 static int prepare_all(struct sqlite_sink *q)
 {
 	char ins[1024];
@@ -187,6 +218,8 @@ static int prepare_all(struct sqlite_sink *q)
 		 " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
 		 " ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)", fc_store_rec_columns);
 	rc = prepare(q, ins, &q->ins);
+	if (rc == SQLITE_OK)
+		rc = prepare_many(q);
 	if (rc == SQLITE_OK)
 		rc = prepare(q, "INSERT INTO flow_segs (seg, min_end, max_end, first_id, last_id)"
 			     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (seg) DO UPDATE"
@@ -375,11 +408,27 @@ static int insert_one(struct sqlite_sink *q, const struct fc_flow_rec *r)
 {
 	int rc;
 
-	rc = fc_store_bind_rec(q->ins, r);
+	rc = fc_store_bind_rec(q->ins, 1, r, &q->binds);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(q->ins, FC_STORE_REC_NCOLS + 1, q->seg);
 	if (rc == SQLITE_OK)
 		rc = step_done(q->ins);
+	return rc;
+}
+
+/* recs[0..INS_ROWS) as rows of the current segment, in one statement. */
+static int insert_many(struct sqlite_sink *q, const struct fc_flow_rec *recs)
+{
+	const int per_row = FC_STORE_REC_NCOLS + 1;
+	int rc = SQLITE_OK, i;
+
+	for (i = 0; i < INS_ROWS && rc == SQLITE_OK; i++) {
+		rc = fc_store_bind_rec(q->ins_many, 1 + i * per_row, &recs[i], &q->binds_many[i]);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(q->ins_many, (i + 1) * per_row, q->seg);
+	}
+	if (rc == SQLITE_OK)
+		rc = step_done(q->ins_many);
 	return rc;
 }
 
@@ -430,11 +479,9 @@ static int insert_all(struct sqlite_sink *q, const struct fc_flow_rec *recs, siz
 	uint64_t lo = UINT64_MAX, hi = 0;
 	int rc = SQLITE_OK, any = 0;
 	int64_t id = 0;
-	size_t i;
+	size_t i, j, k = 1;
 
-	for (i = 0; i < n && rc == SQLITE_OK; i++) {
-		const struct fc_flow_rec *r = &recs[i];
-
+	for (i = 0; i < n && rc == SQLITE_OK; i += k) {
 		if (q->seg_rows >= FC_STORE_SEG_ROWS) {
 			if (any)
 				rc = seg_write(q, lo, hi, id);
@@ -447,17 +494,25 @@ static int insert_all(struct sqlite_sink *q, const struct fc_flow_rec *recs, siz
 			if (rc != SQLITE_OK)
 				break;
 		}
-		rc = insert_one(q, r);
+		/* whole statements of INS_ROWS inside the segment, the rest one by one */
+		k = n - i >= INS_ROWS && FC_STORE_SEG_ROWS - q->seg_rows >= INS_ROWS ? INS_ROWS : 1;
+		rc = k == 1 ? insert_one(q, &recs[i]) : insert_many(q, &recs[i]);
 		if (rc != SQLITE_OK)
 			break;
+		/* one statement's rows get consecutive ids: ours is the only
+		 * write transaction, and AUTOINCREMENT takes max + 1 each */
 		id = sqlite3_last_insert_rowid(q->db);
-		rc = post_add(q, r, id);
-		q->seg_rows++;
-		any = 1;
-		if (r->end_ns < lo)
-			lo = r->end_ns;
-		if (r->end_ns > hi)
-			hi = r->end_ns;
+		for (j = 0; j < k && rc == SQLITE_OK; j++) {
+			const struct fc_flow_rec *r = &recs[i + j];
+
+			rc = post_add(q, r, id - (int64_t)(k - 1 - j));
+			q->seg_rows++;
+			any = 1;
+			if (r->end_ns < lo)
+				lo = r->end_ns;
+			if (r->end_ns > hi)
+				hi = r->end_ns;
+		}
 	}
 	*last_id = id;
 	if (rc == SQLITE_OK && any)
@@ -775,6 +830,7 @@ static void sqlite_close(struct fc_sink *s)
 		roll_write(q);	/* else the next open catches up */
 	fc_rollup__free(q->roll);
 	sqlite3_finalize(q->ins);
+	sqlite3_finalize(q->ins_many);
 	sqlite3_finalize(q->seg_span);
 	sqlite3_finalize(q->old_segs);
 	sqlite3_finalize(q->del_flows);

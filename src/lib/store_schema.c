@@ -347,12 +347,22 @@ err_rollback:
 	return cur;
 }
 
-static int bind_addr(sqlite3_stmt *s, int i, const struct fc_addr *a, int family)
-{
-	char buf[INET6_ADDRSTRLEN];
+/* Optional groups of columns, NULL when the record has no such part. */
+enum {
+	FC_STORE_NULL_ICMP = 1 << 0,		/* icmp_id */
+	FC_STORE_NULL_VLAN = 1 << 1,		/* vlan */
+	FC_STORE_NULL_VLAN_INNER = 1 << 2,	/* vlan_inner */
+	FC_STORE_NULL_TUNNEL = 1 << 3,		/* tunnel_* */
+	FC_STORE_NULL_BYPASS = 1 << 4,		/* bypass_* */
+};
 
-	fc_addr_to_str(a, family, buf, sizeof(buf));
-	return sqlite3_bind_text(s, i, buf, -1, SQLITE_TRANSIENT);
+_Static_assert(sizeof(((struct fc_store_binds *)0)->src) == INET6_ADDRSTRLEN,
+	       "address text buffers hold any address");
+
+static int bind_addr(sqlite3_stmt *s, int i, const struct fc_addr *a, int family, char *buf)
+{
+	fc_addr_to_str(a, family, buf, INET6_ADDRSTRLEN);
+	return sqlite3_bind_text(s, i, buf, -1, SQLITE_STATIC);
 }
 
 static inline int bind_u64(sqlite3_stmt *s, int i, uint64_t v)
@@ -360,61 +370,86 @@ static inline int bind_u64(sqlite3_stmt *s, int i, uint64_t v)
 	return sqlite3_bind_int64(s, i, (sqlite3_int64)v);
 }
 
-int fc_store_bind_rec(sqlite3_stmt *s, const struct fc_flow_rec *r)
+/* Bind columns first..last NULL unless group is bound NULL already. */
+static int bind_nulls(sqlite3_stmt *s, int first, int last, unsigned group,
+		      struct fc_store_binds *b)
+{
+	int i, rc = SQLITE_OK;
+
+	if (b->nulls & group)
+		return SQLITE_OK;
+	for (i = first; i <= last && rc == SQLITE_OK; i++)
+		rc = sqlite3_bind_null(s, i);
+	if (rc == SQLITE_OK)
+		b->nulls |= group;
+	return rc;
+}
+
+int fc_store_bind_rec(sqlite3_stmt *s, int first, const struct fc_flow_rec *r,
+		      struct fc_store_binds *b)
 {
 	int rc = SQLITE_OK;
 
+#define P(i) (first + (i) - 1)
 #define B(expr) do { if (rc == SQLITE_OK) rc = (expr); } while (0)
-	B(bind_u64(s, 1, r->flow_id));
-	B(bind_u64(s, 2, r->start_ns));
-	B(bind_u64(s, 3, r->end_ns));
-	B(sqlite3_bind_int(s, 4, r->family));
-	B(sqlite3_bind_int(s, 5, r->proto));
-	B(bind_addr(s, 6, &r->src, r->family));
-	B(sqlite3_bind_int(s, 7, r->sport));
-	B(bind_addr(s, 8, &r->dst, r->family));
-	B(sqlite3_bind_int(s, 9, r->dport));
-	B(r->has_icmp_id ? bind_u64(s, 10, r->icmp_id) : sqlite3_bind_null(s, 10));
-	B(r->has_vlan ? sqlite3_bind_int(s, 11, r->vlan) : sqlite3_bind_null(s, 11));
-	B(r->has_vlan > 1 ? sqlite3_bind_int(s, 12, r->vlan_inner) : sqlite3_bind_null(s, 12));
+#define SET(group, expr) do { b->nulls &= ~(unsigned)(group); B(expr); } while (0)
+	B(bind_u64(s, P(1), r->flow_id));
+	B(bind_u64(s, P(2), r->start_ns));
+	B(bind_u64(s, P(3), r->end_ns));
+	B(sqlite3_bind_int(s, P(4), r->family));
+	B(sqlite3_bind_int(s, P(5), r->proto));
+	B(bind_addr(s, P(6), &r->src, r->family, b->src));
+	B(sqlite3_bind_int(s, P(7), r->sport));
+	B(bind_addr(s, P(8), &r->dst, r->family, b->dst));
+	B(sqlite3_bind_int(s, P(9), r->dport));
+	if (r->has_icmp_id)
+		SET(FC_STORE_NULL_ICMP, bind_u64(s, P(10), r->icmp_id));
+	else
+		B(bind_nulls(s, P(10), P(10), FC_STORE_NULL_ICMP, b));
+	if (r->has_vlan)
+		SET(FC_STORE_NULL_VLAN, sqlite3_bind_int(s, P(11), r->vlan));
+	else
+		B(bind_nulls(s, P(11), P(11), FC_STORE_NULL_VLAN, b));
+	if (r->has_vlan > 1)
+		SET(FC_STORE_NULL_VLAN_INNER, sqlite3_bind_int(s, P(12), r->vlan_inner));
+	else
+		B(bind_nulls(s, P(12), P(12), FC_STORE_NULL_VLAN_INNER, b));
 	if (r->has_tunnel) {
-		B(sqlite3_bind_int(s, 13, r->tunnel.type));
-		B(bind_u64(s, 14, r->tunnel_id));
-		B(sqlite3_bind_int(s, 15, r->tunnel.family));
-		B(bind_addr(s, 16, &r->tunnel.src, r->tunnel.family));
-		B(bind_addr(s, 17, &r->tunnel.dst, r->tunnel.family));
-		B(sqlite3_bind_int(s, 18, r->tunnel.depth));
+		SET(FC_STORE_NULL_TUNNEL, sqlite3_bind_int(s, P(13), r->tunnel.type));
+		B(bind_u64(s, P(14), r->tunnel_id));
+		B(sqlite3_bind_int(s, P(15), r->tunnel.family));
+		B(bind_addr(s, P(16), &r->tunnel.src, r->tunnel.family, b->tunnel_src));
+		B(bind_addr(s, P(17), &r->tunnel.dst, r->tunnel.family, b->tunnel_dst));
+		B(sqlite3_bind_int(s, P(18), r->tunnel.depth));
 	} else {
-		int i;
-
-		for (i = 13; i <= 18; i++)
-			B(sqlite3_bind_null(s, i));
+		B(bind_nulls(s, P(13), P(18), FC_STORE_NULL_TUNNEL, b));
 	}
-	B(bind_u64(s, 19, r->pkts));
-	B(bind_u64(s, 20, r->bytes));
-	B(bind_u64(s, 21, r->rpkts));
-	B(bind_u64(s, 22, r->rbytes));
-	B(sqlite3_bind_int(s, 23, r->tcp_flags));
-	B(sqlite3_bind_int(s, 24, r->rtcp_flags));
-	B(sqlite3_bind_int(s, 25, r->tcp_state));
-	B(sqlite3_bind_text(s, 26, r->history, (int)strnlen(r->history, sizeof(r->history)),
+	B(bind_u64(s, P(19), r->pkts));
+	B(bind_u64(s, P(20), r->bytes));
+	B(bind_u64(s, P(21), r->rpkts));
+	B(bind_u64(s, P(22), r->rbytes));
+	B(sqlite3_bind_int(s, P(23), r->tcp_flags));
+	B(sqlite3_bind_int(s, P(24), r->rtcp_flags));
+	B(sqlite3_bind_int(s, P(25), r->tcp_state));
+	B(sqlite3_bind_text(s, P(26), r->history, (int)strnlen(r->history, sizeof(r->history)),
 			    SQLITE_STATIC));
-	B(sqlite3_bind_int(s, 27, r->end_reason));
-	B(sqlite3_bind_text(s, 28, r->community_id,
+	B(sqlite3_bind_int(s, P(27), r->end_reason));
+	B(sqlite3_bind_text(s, P(28), r->community_id,
 			    (int)strnlen(r->community_id, sizeof(r->community_id)), SQLITE_STATIC));
 	if (r->bypass.start_ns) {
-		B(bind_u64(s, 29, r->bypass.pkts));
-		B(bind_u64(s, 30, r->bypass.bytes));
-		B(bind_u64(s, 31, r->bypass.rpkts));
-		B(bind_u64(s, 32, r->bypass.rbytes));
-		B(bind_u64(s, 33, r->bypass.start_ns));
+		SET(FC_STORE_NULL_BYPASS, bind_u64(s, P(29), r->bypass.pkts));
+		B(bind_u64(s, P(30), r->bypass.bytes));
+		B(bind_u64(s, P(31), r->bypass.rpkts));
+		B(bind_u64(s, P(32), r->bypass.rbytes));
+		B(bind_u64(s, P(33), r->bypass.start_ns));
 	} else {
-		int i;
-
-		for (i = 29; i <= 33; i++)
-			B(sqlite3_bind_null(s, i));
+		B(bind_nulls(s, P(29), P(33), FC_STORE_NULL_BYPASS, b));
 	}
+#undef SET
+#undef P
 #undef B
+	if (rc != SQLITE_OK)
+		b->nulls = 0;	/* not sure what is bound: bind everything next time */
 	return rc;
 }
 

@@ -72,8 +72,23 @@ int fc_store_version(sqlite3 *db);
 extern const char fc_store_rec_columns[];
 #define FC_STORE_REC_NCOLS 33
 
-/* Bind rec to stmt's parameters 1..FC_STORE_REC_NCOLS. Returns a SQLite code. */
-int fc_store_bind_rec(sqlite3_stmt *stmt, const struct fc_flow_rec *rec);
+/*
+ * What fc_store_bind_rec() leaves bound in a statement it is called on
+ * again and again: the address texts (bound SQLITE_STATIC from here, so
+ * SQLite does not copy them) and which optional groups are bound NULL
+ * (SQLite keeps bindings across sqlite3_reset(), so a NULL is not bound
+ * again). Zero it for each new statement; it must outlive the statement's
+ * use of these bindings.
+ */
+struct fc_store_binds {
+	char src[46], dst[46], tunnel_src[46], tunnel_dst[46];	/* INET6_ADDRSTRLEN */
+	unsigned nulls;		/* FC_STORE_NULL_* groups bound NULL */
+};
+
+/* Bind rec to stmt's parameters first..first+FC_STORE_REC_NCOLS-1 (first is
+ * 1 for a one-row INSERT). Returns a SQLite code. */
+int fc_store_bind_rec(sqlite3_stmt *stmt, int first, const struct fc_flow_rec *rec,
+		      struct fc_store_binds *b);
 /* Fill rec from columns first..first+FC_STORE_REC_NCOLS-1 of the current row. */
 void fc_store_read_rec(sqlite3_stmt *stmt, int first, struct fc_flow_rec *rec);
 
