@@ -14,6 +14,7 @@
 
 #include "flowcut/sink.h"
 #include "flowcut/store.h"
+#include "store_post.h"
 #include "store_rollup.h"
 #include "store_schema.h"
 #include "t.h"
@@ -753,6 +754,37 @@ static void test_postings_across_segments(void)
 	free(r);
 }
 
+/* Two addresses with the same postings key (found by search): a lookup
+ * of one fetches the other's rows too, and must drop them. */
+static void test_postings_key_collision(void)
+{
+	const uint64_t t = 1763600000000000000ULL;
+	struct fc_flow_rec r[3];
+	struct fc_addr a, b;
+	struct fc_sink *s;
+	unsigned i;
+
+	inet_pton(AF_INET6, "2001:db8::9bda:fce2", a.b);
+	inet_pton(AF_INET6, "2001:db8::430c:94ec", b.b);
+	CHECK_EQ_U(fc_post_key(6, &a), fc_post_key(6, &b));
+	for (i = 0; i < 3; i++) {
+		rec_v6_full(&r[i], t + i);
+		r[i].src = i ? b : a;
+		r[i].dst = i == 2 ? a : b;
+	}
+	s = open_db("coll.db", NULL);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(fc_sink__write(s, r, 3), 3);
+	fc_sink__close(s);
+	CHECK_EQ_U(count_matching("coll.db", "2001:db8::9bda:fce2", NULL, NULL), 1);
+	CHECK_EQ_U(count_matching("coll.db", "2001:db8::430c:94ec", NULL, NULL), 2);
+	CHECK_EQ_U(count_matching("coll.db", NULL, "2001:db8::9bda:fce2", NULL), 1);
+	CHECK_EQ_U(count_matching("coll.db", NULL, NULL, "2001:db8::9bda:fce2"), 2);
+	CHECK_EQ_U(count_matching("coll.db", NULL, NULL, "2001:db8::430c:94ec"), 3);
+}
+
 /* Retention by segment: a segment wholly past the cutoff loses its rows,
  * its flow_segs row and its postings; one that is partly past it loses
  * those rows and keeps the rest findable by address. */
@@ -1074,6 +1106,7 @@ int main(void)
 	RUN(test_migrate_v2_to_v3);
 	RUN(test_migrate_v3_to_v4);
 	RUN(test_postings_across_segments);
+	RUN(test_postings_key_collision);
 	RUN(test_retention_drops_segments_and_postings);
 	RUN(test_open_bucket_merged_after_many_parts);
 	RUN(test_foreign_db_refused);
