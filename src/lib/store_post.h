@@ -57,8 +57,8 @@ int fc_post__add(struct fc_post *p, uint32_t off, uint32_t src_key, uint32_t dst
 
 /* Merge the staged rows into the segment's entries and write its
  * seg_addrs rows (replacing them; a segment's chunks only grow) with
- * first_id. The caller holds the
- * write transaction. Returns a SQLite code. */
+ * first_id. The caller holds the write transaction. Returns a SQLite
+ * code. */
 int fc_post__write(struct fc_post *p, sqlite3 *db, int64_t seg, int64_t first_id);
 
 /* The segment is complete: what follows belongs to a new, empty one. */
