@@ -12,7 +12,7 @@
  * ipfix+tcp to a local listener that discards); clickhouse needs a server:
  * set FC_BENCH_CLICKHOUSE=clickhouse://127.0.0.1:8123/db.table to include it.
  *
- * usage: sink_bench [RECORDS] [SCRATCH_DIR]
+ * usage: sink_bench [RECORDS] [SCRATCH_DIR] [SINK_TYPE (only that one)]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -194,6 +194,7 @@ int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
 	const char *dir = argc > 2 ? argv[2] : "/tmp";
+	const char *only = argc > 3 ? argv[3] : NULL;	/* one sink type, no export run */
 	const struct fc_sink_ops *ops;
 	struct fc_flow_rec *recs;
 	char target[1024];
@@ -214,6 +215,9 @@ int main(int argc, char **argv)
 	for (i = 0; (ops = fc_sink_type_at(i)); i++) {
 		const char *t = ops->type;
 
+		if (only && strcmp(t, only))
+			continue;
+
 		if (!strcmp(t, "json"))
 			snprintf(target, sizeof(target), "json:%s/sink_bench.json", dir);
 		else if (!strcmp(t, "sqlite"))
@@ -232,7 +236,8 @@ int main(int argc, char **argv)
 		bench_direct(t, target, recs, n);
 	}
 	snprintf(target, sizeof(target), "json:%s/sink_bench_export.json", dir);
-	bench_export(target, recs, n);
+	if (!only)
+		bench_export(target, recs, n);
 	free(recs);
 	return 0;
 }

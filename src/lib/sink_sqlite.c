@@ -25,11 +25,19 @@
  * before the newest stored record) or gathered more than MERGE_OPEN_PARTS
  * parts have their parts merged into one, each in its own transaction.
  *
+ * Each row costs one B-tree entry (flows has no index but its rowid):
+ * the writer records each insertion segment's end-time and id span in
+ * flow_segs and rewrites the segment's address postings (seg_addrs,
+ * store_post.h) from memory at each commit, in the batch's transaction.
+ *
  * Retention runs at open (for up to RETAIN_OPEN_NS), then at most once a
  * minute or while a backlog remains, each time deleting at most RETAIN_CHUNK
  * rows (and the oldest expired bucket of each rollup table) in its own
  * transaction after a write, so a write never waits behind a large delete;
- * a backlog is worked off one chunk per write.
+ * a backlog is worked off one chunk per write. Rows are found by the id
+ * ranges of the oldest segments whose min_end is before the cutoff; a
+ * segment left without rows loses its flow_segs and seg_addrs rows, any
+ * other gets min_end = cutoff.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,10 +50,13 @@
 
 #include "flowcut/sink.h"
 #include "flowcut/store.h"
+#include "store_post.h"
 #include "store_rollup.h"
 #include "store_schema.h"
 
 #define RETAIN_CHUNK 5000
+#define RETAIN_SEGS 8			/* segments looked at per retention chunk */
+#define INS_ROWS 32			/* rows per multi-row INSERT */
 #define RETAIN_EVERY_NS 60000000000ULL
 #define RETAIN_OPEN_NS 2000000000ULL	/* retention work allowed at open */
 #define DEFAULT_BUSY_MS 1000
@@ -59,9 +70,15 @@
 struct sqlite_sink {
 	sqlite3 *db;
 	sqlite3_stmt *ins;		/* one flows row */
+	struct fc_store_binds binds;	/* what ins has bound */
+	sqlite3_stmt *ins_many;		/* INS_ROWS flows rows */
+	struct fc_store_binds binds_many[INS_ROWS];
 	sqlite3_stmt *seg_span;		/* widen one flow_segs row */
-	sqlite3_stmt *del_segs;		/* flow_segs rows wholly past the cutoff */
-	sqlite3_stmt *del_flows;	/* one retention chunk of flows */
+	sqlite3_stmt *old_segs;		/* segments that may hold expired rows */
+	sqlite3_stmt *del_flows;	/* expired rows in an id range, bounded */
+	sqlite3_stmt *raise_seg;	/* a segment has no rows before the cutoff */
+	sqlite3_stmt *del_seg;		/* ... no rows at all: its flow_segs row */
+	sqlite3_stmt *del_post;		/* ... and its seg_addrs rows */
 	sqlite3_stmt *del_talk[FC_STORE_NTIERS];	/* oldest expired bucket of talk_* */
 	sqlite3_stmt *del_port[FC_STORE_NTIERS];	/* ... of port_* */
 	sqlite3_stmt *del_parts[FC_STORE_NTIERS];	/* rollup_parts of deleted buckets */
@@ -70,6 +87,8 @@ struct sqlite_sink {
 	uint64_t newest_end_ns;		/* highest end_ns stored: retention's "now" if older */
 	int64_t seg;			/* flows.seg of the next row */
 	unsigned seg_rows;		/* rows already in seg */
+	int64_t seg_first_id;		/* flows.id of seg's first row */
+	struct fc_post *post;		/* seg's address postings */
 	uint64_t retained_mono_ns;	/* CLOCK_MONOTONIC of the last retention run */
 	int retain_backlog;		/* last run hit a chunk limit */
 	int busy_ms;
@@ -163,6 +182,33 @@ static int prepare(struct sqlite_sink *q, const char *sql, sqlite3_stmt **st)
 	return sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
 }
 
+/*
+ * INSERT of INS_ROWS rows of FC_STORE_REC_NCOLS + 1 parameters (the record,
+ * then seg). Each INSERT statement on flows also reads and rewrites its
+ * sqlite_sequence row (AUTOINCREMENT) and runs SQLite's statement setup
+ * and teardown: one statement per INS_ROWS rows pays that once
+ * (BENCHMARKS.md, "SQLite store"). Returns a SQLite code.
+ */
+static int prepare_many(struct sqlite_sink *q)
+{
+	char sql[8192];
+	size_t len;
+	int i, j, n;
+
+	n = snprintf(sql, sizeof(sql), "INSERT INTO flows (%s, seg) VALUES ", fc_store_rec_columns);
+	for (i = 0; i < INS_ROWS && n > 0 && (size_t)n < sizeof(sql); i++) {
+		len = (size_t)n;
+		n += snprintf(sql + len, sizeof(sql) - len, "%s(?", i ? ", " : "");
+		for (j = 1; j <= FC_STORE_REC_NCOLS && n > 0 && (size_t)n < sizeof(sql); j++)
+			n += snprintf(sql + n, sizeof(sql) - (size_t)n, ", ?");
+		if (n > 0 && (size_t)n < sizeof(sql))
+			n += snprintf(sql + n, sizeof(sql) - (size_t)n, ")");
+	}
+	if (n <= 0 || (size_t)n >= sizeof(sql))
+		return SQLITE_TOOBIG;
+	return prepare(q, sql, &q->ins_many);
+}
+
 static int prepare_all(struct sqlite_sink *q)
 {
 	char ins[1024];
@@ -173,14 +219,27 @@ static int prepare_all(struct sqlite_sink *q)
 		 " ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)", fc_store_rec_columns);
 	rc = prepare(q, ins, &q->ins);
 	if (rc == SQLITE_OK)
-		rc = prepare(q, "INSERT INTO flow_segs VALUES (?1, ?2, ?3) ON CONFLICT (seg) DO UPDATE"
+		rc = prepare_many(q);
+	if (rc == SQLITE_OK)
+		rc = prepare(q, "INSERT INTO flow_segs (seg, min_end, max_end, first_id, last_id)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (seg) DO UPDATE"
 			     " SET min_end = min(min_end, excluded.min_end),"
-			     " max_end = max(max_end, excluded.max_end)", &q->seg_span);
+			     " max_end = max(max_end, excluded.max_end),"
+			     " first_id = min(first_id, excluded.first_id),"
+			     " last_id = max(last_id, excluded.last_id)", &q->seg_span);
 	if (rc == SQLITE_OK)
-		rc = prepare(q, "DELETE FROM flows WHERE id IN (SELECT id FROM flows"
-			     " WHERE end_ns < ?1 LIMIT ?2)", &q->del_flows);
+		rc = prepare(q, "SELECT seg, first_id, last_id, max_end FROM flow_segs"
+			     " WHERE min_end < ?1 ORDER BY seg LIMIT ?2", &q->old_segs);
+	/* by rowid range: flows has no end_ns index */
 	if (rc == SQLITE_OK)
-		rc = prepare(q, "DELETE FROM flow_segs WHERE max_end < ?1", &q->del_segs);
+		rc = prepare(q, "DELETE FROM flows WHERE id IN (SELECT id FROM flows WHERE id >= ?1"
+			     " AND id <= ?2 AND end_ns < ?3 LIMIT ?4)", &q->del_flows);
+	if (rc == SQLITE_OK)
+		rc = prepare(q, "UPDATE flow_segs SET min_end = ?2 WHERE seg = ?1", &q->raise_seg);
+	if (rc == SQLITE_OK)
+		rc = prepare(q, "DELETE FROM flow_segs WHERE seg = ?1", &q->del_seg);
+	if (rc == SQLITE_OK)
+		rc = prepare(q, "DELETE FROM seg_addrs WHERE seg = ?1", &q->del_post);
 	/* A rollup bucket goes once all of it is past the cutoff. */
 	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
 		snprintf(ins, sizeof(ins), "DELETE FROM %s WHERE bucket = (SELECT min(bucket) FROM"
@@ -229,6 +288,81 @@ static uint64_t retain_cutoff(const struct sqlite_sink *q)
 	return ref > q->retain_ns ? ref - q->retain_ns : 0;
 }
 
+struct old_seg {
+	int64_t seg, first_id, last_id, max_end;
+};
+
+/* Up to RETAIN_SEGS segments that may hold rows ending before cutoff,
+ * oldest first, into v. *n gets their count. Returns a SQLite code. */
+static int old_segs(struct sqlite_sink *q, uint64_t cutoff, struct old_seg *v, int *n)
+{
+	int rc = SQLITE_DONE;
+
+	*n = 0;
+	sqlite3_bind_int64(q->old_segs, 1, (sqlite3_int64)cutoff);
+	sqlite3_bind_int(q->old_segs, 2, RETAIN_SEGS);
+	while (*n < RETAIN_SEGS && (rc = sqlite3_step(q->old_segs)) == SQLITE_ROW) {
+		v[*n].seg = sqlite3_column_int64(q->old_segs, 0);
+		v[*n].first_id = sqlite3_column_int64(q->old_segs, 1);
+		v[*n].last_id = sqlite3_column_int64(q->old_segs, 2);
+		v[*n].max_end = sqlite3_column_int64(q->old_segs, 3);
+		++*n;
+	}
+	sqlite3_reset(q->old_segs);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int step_seg(sqlite3_stmt *st, int64_t seg)
+{
+	sqlite3_bind_int64(st, 1, seg);
+	return step_done(st);
+}
+
+/*
+ * Delete at most budget rows of segment g that end before cutoff; *deleted
+ * gets how many. When none is left, g's bookkeeping follows: a segment
+ * wholly past the cutoff loses its flow_segs and seg_addrs rows, any other
+ * gets min_end = cutoff so the next run skips it. Returns a SQLite code.
+ */
+static int retain_seg(struct sqlite_sink *q, const struct old_seg *g, uint64_t cutoff,
+		      int budget, int *deleted)
+{
+	int rc;
+
+	sqlite3_bind_int64(q->del_flows, 1, g->first_id);
+	sqlite3_bind_int64(q->del_flows, 2, g->last_id);
+	sqlite3_bind_int64(q->del_flows, 3, (sqlite3_int64)cutoff);
+	sqlite3_bind_int(q->del_flows, 4, budget);
+	rc = step_done(q->del_flows);
+	*deleted = rc == SQLITE_OK ? sqlite3_changes(q->db) : 0;
+	if (rc != SQLITE_OK || *deleted == budget)
+		return rc;	/* maybe more: the next chunk looks again */
+	if (g->max_end < (int64_t)cutoff) {
+		rc = step_seg(q->del_post, g->seg);
+		if (rc == SQLITE_OK)
+			rc = step_seg(q->del_seg, g->seg);
+		return rc;
+	}
+	sqlite3_bind_int64(q->raise_seg, 2, (sqlite3_int64)cutoff);
+	return step_seg(q->raise_seg, g->seg);
+}
+
+/* Expired rows, oldest segments first, at most RETAIN_CHUNK. Sets *more
+ * when some may be left. Returns a SQLite code. */
+static int retain_rows(struct sqlite_sink *q, uint64_t cutoff, int *more)
+{
+	struct old_seg v[RETAIN_SEGS];
+	int rc, n, i, budget = RETAIN_CHUNK, deleted;
+
+	rc = old_segs(q, cutoff, v, &n);
+	for (i = 0; i < n && rc == SQLITE_OK && budget > 0; i++) {
+		rc = retain_seg(q, &v[i], cutoff, budget, &deleted);
+		budget -= deleted;
+	}
+	*more = budget == 0 || n == RETAIN_SEGS;
+	return rc;
+}
+
 /*
  * One bounded retention step in its own transaction. Sets *more when rows
  * remain. Returns a SQLite code.
@@ -236,22 +370,13 @@ static uint64_t retain_cutoff(const struct sqlite_sink *q)
 static int retain_chunk(struct sqlite_sink *q, int *more)
 {
 	uint64_t cutoff = retain_cutoff(q);
-	int rc, t, deleted = 0, rolled = 0;
+	int rc, t, rows_more = 0, rolled = 0;
 
 	*more = 0;
 	rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
-	sqlite3_bind_int64(q->del_flows, 1, (sqlite3_int64)cutoff);
-	sqlite3_bind_int(q->del_flows, 2, RETAIN_CHUNK);
-	rc = step_done(q->del_flows);
-	if (rc == SQLITE_OK)
-		deleted = sqlite3_changes(q->db);
-	/* a segment goes when none of its rows can be left */
-	if (rc == SQLITE_OK && deleted < RETAIN_CHUNK) {
-		sqlite3_bind_int64(q->del_segs, 1, (sqlite3_int64)cutoff);
-		rc = step_done(q->del_segs);
-	}
+	rc = retain_rows(q, cutoff, &rows_more);
 	for (t = 0; t < FC_STORE_NTIERS && rc == SQLITE_OK; t++) {
 		sqlite3_int64 b = (sqlite3_int64)(cutoff / fc_store_tiers[t].ns);
 
@@ -274,7 +399,7 @@ static int retain_chunk(struct sqlite_sink *q, int *more)
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
 	}
-	*more = deleted == RETAIN_CHUNK || rolled > 0;
+	*more = rows_more || rolled > 0;
 	q->retained_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	return SQLITE_OK;
 }
@@ -283,7 +408,7 @@ static int insert_one(struct sqlite_sink *q, const struct fc_flow_rec *r)
 {
 	int rc;
 
-	rc = fc_store_bind_rec(q->ins, r);
+	rc = fc_store_bind_rec(q->ins, 1, r, &q->binds);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(q->ins, FC_STORE_REC_NCOLS + 1, q->seg);
 	if (rc == SQLITE_OK)
@@ -291,19 +416,61 @@ static int insert_one(struct sqlite_sink *q, const struct fc_flow_rec *r)
 	return rc;
 }
 
-/* Widen flow_segs' row for seg to [lo, hi]. Returns a SQLite code. */
-static int seg_span(struct sqlite_sink *q, int64_t seg, uint64_t lo, uint64_t hi)
+/* recs[0..INS_ROWS) as rows of the current segment, in one statement. */
+static int insert_many(struct sqlite_sink *q, const struct fc_flow_rec *recs)
 {
-	sqlite3_bind_int64(q->seg_span, 1, seg);
+	const int per_row = FC_STORE_REC_NCOLS + 1;
+	int rc = SQLITE_OK, i;
+
+	for (i = 0; i < INS_ROWS && rc == SQLITE_OK; i++) {
+		rc = fc_store_bind_rec(q->ins_many, 1 + i * per_row, &recs[i], &q->binds_many[i]);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(q->ins_many, (i + 1) * per_row, q->seg);
+	}
+	if (rc == SQLITE_OK)
+		rc = step_done(q->ins_many);
+	return rc;
+}
+
+/* Widen flow_segs' row for seg to end times [lo, hi] and ids [first, last],
+ * and rewrite its postings. Returns a SQLite code. */
+static int seg_write(struct sqlite_sink *q, uint64_t lo, uint64_t hi, int64_t last_id)
+{
+	int rc;
+
+	sqlite3_bind_int64(q->seg_span, 1, q->seg);
 	sqlite3_bind_int64(q->seg_span, 2, (sqlite3_int64)lo);
 	sqlite3_bind_int64(q->seg_span, 3, (sqlite3_int64)hi);
-	return step_done(q->seg_span);
+	sqlite3_bind_int64(q->seg_span, 4, q->seg_first_id);
+	sqlite3_bind_int64(q->seg_span, 5, last_id);
+	rc = step_done(q->seg_span);
+	if (rc == SQLITE_OK)
+		rc = fc_post__write(q->post, q->db, q->seg, q->seg_first_id);
+	return rc;
+}
+
+/* Stage row id of r in the segment's postings. Returns a SQLite code. */
+static int post_add(struct sqlite_sink *q, const struct fc_flow_rec *r, int64_t id)
+{
+	int family = r->family == 6 ? 6 : 4;
+
+	if (q->seg_rows == 0)
+		q->seg_first_id = id;
+	/* offsets are u32: only another writer's 4G rows in between could
+	 * break that, and then this batch fails rather than mis-index */
+	if (id < q->seg_first_id || id - q->seg_first_id > (int64_t)UINT32_MAX)
+		return SQLITE_TOOBIG;
+	if (fc_post__add(q->post, (uint32_t)(id - q->seg_first_id), fc_post_key(family, &r->src),
+			 fc_post_key(family, &r->dst)))
+		return SQLITE_NOMEM;
+	return SQLITE_OK;
 }
 
 /*
  * Insert recs[0..n) in the open transaction, starting a new segment every
- * FC_STORE_SEG_ROWS rows, and record each segment's end-time span. Moves
- * q->seg / q->seg_rows on; the caller puts them back when it rolls back.
+ * FC_STORE_SEG_ROWS rows, and record each segment's end-time and id span
+ * and postings. Moves q->seg / q->seg_rows / q->seg_first_id on; the
+ * caller puts them back (and rolls q->post back) when it rolls back.
  * *last_id gets the last flows.id inserted. Returns a SQLite code.
  */
 static int insert_all(struct sqlite_sink *q, const struct fc_flow_rec *recs, size_t n,
@@ -311,14 +478,14 @@ static int insert_all(struct sqlite_sink *q, const struct fc_flow_rec *recs, siz
 {
 	uint64_t lo = UINT64_MAX, hi = 0;
 	int rc = SQLITE_OK, any = 0;
-	size_t i;
+	int64_t id = 0;
+	size_t i, j, k = 1;
 
-	for (i = 0; i < n && rc == SQLITE_OK; i++) {
-		const struct fc_flow_rec *r = &recs[i];
-
+	for (i = 0; i < n && rc == SQLITE_OK; i += k) {
 		if (q->seg_rows >= FC_STORE_SEG_ROWS) {
 			if (any)
-				rc = seg_span(q, q->seg, lo, hi);
+				rc = seg_write(q, lo, hi, id);
+			fc_post__next_seg(q->post);
 			q->seg++;
 			q->seg_rows = 0;
 			lo = UINT64_MAX;
@@ -327,18 +494,29 @@ static int insert_all(struct sqlite_sink *q, const struct fc_flow_rec *recs, siz
 			if (rc != SQLITE_OK)
 				break;
 		}
-		rc = insert_one(q, r);
-		q->seg_rows++;
-		any = 1;
-		if (r->end_ns < lo)
-			lo = r->end_ns;
-		if (r->end_ns > hi)
-			hi = r->end_ns;
+		/* whole statements of INS_ROWS inside the segment, the rest one by one */
+		k = n - i >= INS_ROWS && FC_STORE_SEG_ROWS - q->seg_rows >= INS_ROWS ? INS_ROWS : 1;
+		rc = k == 1 ? insert_one(q, &recs[i]) : insert_many(q, &recs[i]);
+		if (rc != SQLITE_OK)
+			break;
+		/* one statement's rows get consecutive ids: ours is the only
+		 * write transaction, and AUTOINCREMENT takes max + 1 each */
+		id = sqlite3_last_insert_rowid(q->db);
+		for (j = 0; j < k && rc == SQLITE_OK; j++) {
+			const struct fc_flow_rec *r = &recs[i + j];
+
+			rc = post_add(q, r, id - (int64_t)(k - 1 - j));
+			q->seg_rows++;
+			any = 1;
+			if (r->end_ns < lo)
+				lo = r->end_ns;
+			if (r->end_ns > hi)
+				hi = r->end_ns;
+		}
 	}
-	/* before the upsert below, which moves last_insert_rowid to flow_segs */
-	*last_id = sqlite3_last_insert_rowid(q->db);
+	*last_id = id;
 	if (rc == SQLITE_OK && any)
-		rc = seg_span(q, q->seg, lo, hi);
+		rc = seg_write(q, lo, hi, id);
 	return rc;
 }
 
@@ -520,7 +698,8 @@ static int sqlite_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 		return fail(s, q, rc, "cannot prepare statements");
 	/* rows a crash left above the rollup mark go into the rollups now */
 	q->roll = fc_rollup__new();
-	if (!q->roll) {
+	q->post = fc_post__new();
+	if (!q->roll || !q->post) {
 		fc_sink__set_err(s, "out of memory");
 		return -ENOMEM;
 	}
@@ -532,7 +711,7 @@ static int sqlite_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 	/* each open starts a segment, so seg never has to be read back per row */
 	rc = query_i64(q->db, "SELECT coalesce(max(seg) + 1, 0) FROM flow_segs", &q->seg);
 	if (rc == SQLITE_OK)
-		rc = query_i64(q->db, "SELECT max(end_ns) FROM flows", &newest);
+		rc = query_i64(q->db, "SELECT max(max_end) FROM flow_segs", &newest);
 	if (rc != SQLITE_OK)
 		return fail(s, q, rc, "cannot read the store");
 	q->newest_end_ns = (uint64_t)newest;
@@ -548,9 +727,9 @@ static int sqlite_open(struct fc_sink *s, const struct fc_sink_spec *spec)
 			return fail(s, q, rc, "retention");
 		q->retain_backlog = more;
 	}
-	/* Larger transactions: each commit rewrites every page it touched into
-	 * the WAL, and the newest segment's index pages are touched by every
-	 * batch (BENCHMARKS.md, "SQLite store"). */
+	/* Larger transactions: each commit writes every page it touched into
+	 * the WAL and rewrites the segment's postings, so fewer, larger
+	 * commits cost less per record (BENCHMARKS.md, "SQLite store"). */
 	fc_sink__set_batch_hint(s, BATCH_HINT);
 	fc_sink__health(s)->up = 1;
 	return 0;
@@ -560,7 +739,7 @@ static int sqlite_write(struct fc_sink *s, const struct fc_flow_rec *recs, size_
 {
 	struct sqlite_sink *q = fc_sink__priv(s);
 	struct fc_sink_health *h = fc_sink__health(s);
-	int64_t seg = q->seg, last_id = 0;
+	int64_t seg = q->seg, seg_first_id = q->seg_first_id, last_id = 0;
 	unsigned seg_rows = q->seg_rows;
 	size_t i;
 	int rc, more;
@@ -579,9 +758,12 @@ static int sqlite_write(struct fc_sink *s, const struct fc_flow_rec *recs, size_
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 		q->seg = seg;	/* the batch comes again */
 		q->seg_rows = seg_rows;
+		q->seg_first_id = seg_first_id;
+		fc_post__rollback(q->post);
 		h->failed++;
 		return err;
 	}
+	fc_post__commit(q->post);
 	h->written += n;
 	h->up = 1;
 	q->last_id = last_id;
@@ -648,9 +830,15 @@ static void sqlite_close(struct fc_sink *s)
 		roll_write(q);	/* else the next open catches up */
 	fc_rollup__free(q->roll);
 	sqlite3_finalize(q->ins);
+	sqlite3_finalize(q->ins_many);
 	sqlite3_finalize(q->seg_span);
-	sqlite3_finalize(q->del_segs);
+	sqlite3_finalize(q->old_segs);
 	sqlite3_finalize(q->del_flows);
+	sqlite3_finalize(q->raise_seg);
+	sqlite3_finalize(q->del_seg);
+	sqlite3_finalize(q->del_post);
+	fc_post__free(q->post);
+	q->post = NULL;
 	for (t = 0; t < FC_STORE_NTIERS; t++) {
 		sqlite3_finalize(q->del_talk[t]);
 		sqlite3_finalize(q->del_port[t]);

@@ -4,14 +4,17 @@
  * summaries and record lists for `flowcut query`.
  *
  * Top-N plan: when the only filter is the time range (and perhaps proto),
- * whole hours come from the hourly rollups (talk_hour, port_hour) and the
- * partial hours at the range's edges from the flows table through its end_ns
- * index; with address or port filters everything comes from flows through
- * the end_ns index, or for addresses the (seg, src) / (seg, dst) indexes,
- * one seek per insertion segment that overlaps the range (flow_segs). Either way SQLite only
- * streams rows: the grouping is done here in a hash table, which is several
- * times faster than SQLite's sorter-based GROUP BY on millions of rows, and
- * the top N is a sort of the groups. docs/store.md has the numbers.
+ * whole days and hours come from the rollups (talk_*, port_*) and the
+ * partial hours at the range's edges from the flows table; with address or
+ * port filters everything comes from flows. flows has no index but its
+ * rowid (schema v4): a time range is read as the id ranges of the
+ * insertion segments whose end times overlap it (flow_segs), and an
+ * address as the ids its key has in each such segment's postings
+ * (seg_addrs, store_post.h), fetched one by one and compared. Either way
+ * SQLite only streams rows: the grouping is done here in a hash table,
+ * which is several times faster than SQLite's sorter-based GROUP BY on
+ * millions of rows, and the top N is a sort of the groups. docs/store.md
+ * has the numbers.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +26,7 @@
 
 #include "flowcut/store.h"
 #include "oahash.h"
+#include "store_post.h"
 #include "store_rollup.h"
 #include "store_schema.h"
 
@@ -210,18 +214,21 @@ static int cmp_rows(const void *pa, const void *pb)
 
 /* ---- SQL building ------------------------------------------------------ */
 
-/* Canonical text of an address ("2001:DB8::01" -> "2001:db8::1"). 0 or -EINVAL. */
-static int canon_addr(const char *in, char *out, size_t cap)
+/* Canonical text of an address ("2001:DB8::01" -> "2001:db8::1") and its
+ * postings key. 0 or -EINVAL. */
+static int canon_addr(const char *in, char *out, size_t cap, uint32_t *key)
 {
 	struct fc_addr a;
 
 	memset(&a, 0, sizeof(a));
 	if (inet_pton(AF_INET, in, a.b) == 1) {
 		fc_addr_to_str(&a, 4, out, cap);
+		*key = fc_post_key(4, &a);
 		return 0;
 	}
 	if (inet_pton(AF_INET6, in, a.b) == 1) {
 		fc_addr_to_str(&a, 6, out, cap);
+		*key = fc_post_key(6, &a);
 		return 0;
 	}
 	return -EINVAL;
@@ -230,6 +237,7 @@ static int canon_addr(const char *in, char *out, size_t cap)
 struct cfilter {
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], host[INET6_ADDRSTRLEN];
 	int has_src, has_dst, has_host;
+	uint32_t src_key, dst_key, host_key;	/* fc_post_key() */
 	int port, proto;
 	int64_t mark;		/* rollup_upto, for the rollup plan's raw parts */
 };
@@ -241,7 +249,7 @@ static int canon_filter(const struct fc_store_filter *f, struct cfilter *c, char
 	c->proto = f->proto;
 #define CANON(field)                                                                       \
 	if (f->field) {                                                                    \
-		if (canon_addr(f->field, c->field, sizeof(c->field))) {                    \
+		if (canon_addr(f->field, c->field, sizeof(c->field), &c->field##_key)) {  \
 			snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", f->field); \
 			return -EINVAL;                                                     \
 		}                                                                          \
@@ -311,8 +319,9 @@ static int data_range(struct fc_store *st, int64_t *lo, int64_t *hi, char *err, 
 	sqlite3_stmt *s;
 	int rc;
 
-	rc = sqlite3_prepare_v2(st->db, "SELECT (SELECT min(end_ns) FROM flows),"
-				" (SELECT max(end_ns) FROM flows)", -1, &s, NULL);
+	/* min_end may be below the oldest row left by retention: only narrows less */
+	rc = sqlite3_prepare_v2(st->db, "SELECT min(min_end), max(max_end) FROM flow_segs", -1, &s,
+				NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(st, rc, err, errlen);
 	rc = sqlite3_step(s);
@@ -339,19 +348,31 @@ static int has_addr(const struct cfilter *c)
 }
 
 typedef int (*row_fn)(sqlite3_stmt *s, void *ctx);
-/* After each segment of an address lookup: next_max_end is the highest end
- * time the segments still to come can hold (INT64_MIN when none). Nonzero
+/* After each segment (or run of segments): next_max_end is the highest end
+ * time the ones still to come can hold (INT64_MIN when none). Nonzero
  * stops the scan. */
 typedef int (*seg_fn)(void *ctx, int64_t next_max_end);
 
+/* A flow_segs row, or a run of segments whose id ranges overlap. */
 struct seg_ent {
-	int64_t seg, max_end;
+	int64_t seg, max_end, first_id, last_id;
 };
 
-/* The flow_segs rows that may hold end times in [lo, hi), by max_end
- * (descending when backwards). *out is malloc'd. Returns 0 or -errno. */
-static int list_segs(struct fc_store *st, int64_t lo, int64_t hi, int backwards,
-		     struct seg_ent **out, size_t *n, char *err, size_t errlen)
+/* What a scan reads: end times [lo, hi), ids [id_lo, id_hi]. */
+struct span {
+	int64_t lo, hi, id_lo, id_hi;
+};
+
+static int oom(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
+}
+
+/* The flow_segs rows that may hold end times in [lo, hi), by seg. *out is
+ * malloc'd. Returns 0 or -errno. */
+static int list_segs(struct fc_store *st, int64_t lo, int64_t hi, struct seg_ent **out, size_t *n,
+		     char *err, size_t errlen)
 {
 	struct seg_ent *v = NULL, *nv;
 	size_t cap = 0;
@@ -359,10 +380,8 @@ static int list_segs(struct fc_store *st, int64_t lo, int64_t hi, int backwards,
 	int rc;
 
 	*n = 0;
-	rc = sqlite3_prepare_v2(st->db, backwards ?
-				"SELECT seg, max_end FROM flow_segs WHERE max_end >= ?1 AND min_end < ?2"
-				" ORDER BY max_end DESC, seg DESC" :
-				"SELECT seg, max_end FROM flow_segs WHERE max_end >= ?1 AND min_end < ?2"
+	rc = sqlite3_prepare_v2(st->db, "SELECT seg, max_end, first_id, last_id FROM flow_segs"
+				" WHERE max_end >= ?1 AND min_end < ?2 AND last_id >= first_id"
 				" ORDER BY seg", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(st, rc, err, errlen);
@@ -380,87 +399,272 @@ static int list_segs(struct fc_store *st, int64_t lo, int64_t hi, int backwards,
 		}
 		v[*n].seg = sqlite3_column_int64(s, 0);
 		v[*n].max_end = sqlite3_column_int64(s, 1);
+		v[*n].first_id = sqlite3_column_int64(s, 2);
+		v[*n].last_id = sqlite3_column_int64(s, 3);
 		++*n;
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
 		free(v);
-		if (rc == SQLITE_NOMEM) {
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		return sql_fail(st, rc, err, errlen);
+		return rc == SQLITE_NOMEM ? oom(err, errlen) : sql_fail(st, rc, err, errlen);
 	}
 	*out = v;
 	return 0;
 }
 
+static int cmp_first_id(const void *pa, const void *pb)
+{
+	const struct seg_ent *a = pa, *b = pb;
+
+	return a->first_id < b->first_id ? -1 : a->first_id > b->first_id;
+}
+
+/* newest first: max_end, then seg (or first id for runs) */
+static int cmp_max_end_desc(const void *pa, const void *pb)
+{
+	const struct seg_ent *a = pa, *b = pb;
+
+	if (a->max_end != b->max_end)
+		return a->max_end > b->max_end ? -1 : 1;
+	if (a->seg != b->seg)
+		return a->seg > b->seg ? -1 : 1;
+	return a->first_id > b->first_id ? -1 : a->first_id < b->first_id;
+}
+
+/*
+ * Merge segments whose id ranges overlap into runs, so that no row is read
+ * twice (one writer's segments never overlap; a v1 store's hours, or two
+ * writers taking turns, may), and clip them to [id_lo, id_hi]. Runs are in
+ * id order; *n shrinks.
+ */
+static void make_runs(struct seg_ent *v, size_t *n, int64_t id_lo, int64_t id_hi)
+{
+	size_t i, k = 0;
+
+	qsort(v, *n, sizeof(*v), cmp_first_id);
+	for (i = 0; i < *n; i++) {
+		if (k && v[i].first_id <= v[k - 1].last_id) {
+			if (v[i].last_id > v[k - 1].last_id)
+				v[k - 1].last_id = v[i].last_id;
+			if (v[i].max_end > v[k - 1].max_end)
+				v[k - 1].max_end = v[i].max_end;
+			continue;
+		}
+		v[k] = v[i];
+		v[k++].seg = -1;
+	}
+	*n = 0;
+	for (i = 0; i < k; i++) {
+		if (v[i].first_id < id_lo)
+			v[i].first_id = id_lo;
+		if (v[i].last_id > id_hi)
+			v[i].last_id = id_hi;
+		if (v[i].first_id <= v[i].last_id)
+			v[(*n)++] = v[i];
+	}
+}
+
+struct ids {
+	int64_t *v;
+	size_t n, cap;
+	int64_t base, id_lo, id_hi;	/* fc_post_find()'s offsets are from base */
+};
+
+static int ids_add(uint32_t off, void *ctx)
+{
+	struct ids *d = ctx;
+	int64_t id = d->base + off, *nv;
+
+	if (id < d->id_lo || id > d->id_hi)
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 1024;
+
+		nv = realloc(d->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		d->v = nv;
+		d->cap = cap;
+	}
+	d->v[d->n++] = id;
+	return 0;
+}
+
+static int cmp_i64(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Add to d the ids of seg's side-side rows whose address has key. 0 or
+ * -errno (-ENOMEM, or a SQLite failure). */
+static int post_ids(struct fc_store *st, sqlite3_stmt *ps, int64_t seg, int side, uint32_t key,
+		    struct ids *d, char *err, size_t errlen)
+{
+	int rc, e = 0;
+
+	sqlite3_bind_int64(ps, 1, seg);
+	sqlite3_bind_int(ps, 2, side);
+	sqlite3_bind_int64(ps, 3, key);
+	while (!e && (rc = sqlite3_step(ps)) == SQLITE_ROW) {
+		const uint8_t *data = sqlite3_column_blob(ps, 1);
+		size_t len = (size_t)sqlite3_column_bytes(ps, 1);
+
+		d->base = sqlite3_column_int64(ps, 0);
+		if (data)
+			e = fc_post_find(data, len, key, ids_add, d);
+	}
+	if (e)
+		oom(err, errlen);
+	else if (rc != SQLITE_DONE)
+		e = sql_fail(st, rc, err, errlen);
+	sqlite3_reset(ps);
+	return e;
+}
+
+/*
+ * The ids of segment seg that an address filter may match, ascending and
+ * each once, into d: through the postings of the most selective address
+ * (src or dst: one side; host: both). Rows are compared by the caller's
+ * SQL, so a key shared by another address only costs a fetch.
+ */
+static int seg_ids(struct fc_store *st, sqlite3_stmt *ps, const struct cfilter *c, int64_t seg,
+		   struct ids *d, char *err, size_t errlen)
+{
+	size_t i, k;
+	int e;
+
+	d->n = 0;
+	if (c->has_src)
+		return post_ids(st, ps, seg, 0, c->src_key, d, err, errlen);
+	if (c->has_dst)
+		return post_ids(st, ps, seg, 1, c->dst_key, d, err, errlen);
+	e = post_ids(st, ps, seg, 0, c->host_key, d, err, errlen);
+	if (!e)
+		e = post_ids(st, ps, seg, 1, c->host_key, d, err, errlen);
+	if (e)
+		return e;
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), cmp_i64);
+	for (i = 0, k = 0; i < d->n; i++)	/* a host talking to itself: once */
+		if (!k || d->v[k - 1] != d->v[i])
+			d->v[k++] = d->v[i];
+	d->n = k;
+	return 0;
+}
+
+static int step_rows(struct fc_store *st, sqlite3_stmt *s, row_fn fn, void *ctx, char *err,
+		     size_t errlen)
+{
+	int rc, e = 0;
+
+	while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		e = fn(s, ctx);
+	if (!e && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		e = sql_fail(st, rc, err, errlen);
+	sqlite3_reset(s);
+	return e;
+}
+
+/* The address path of scan_flows(): segments in v[0..n), each through its
+ * postings, rows fetched by id. */
+static int scan_addr(struct fc_store *st, const char *cols, const struct cfilter *c,
+		     const struct span *sp, struct seg_ent *v, size_t n, row_fn fn, seg_fn done,
+		     void *ctx, char *err, size_t errlen)
+{
+	struct ids d = { NULL, 0, 0, 0, sp->id_lo, sp->id_hi };
+	sqlite3_stmt *s = NULL, *ps = NULL;
+	char sql[2048], filt[512];
+	size_t i, j;
+	int rc, e = 0;
+
+	filter_sql(c, filt, sizeof(filt));
+	snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE id = :id AND end_ns >= :lo"
+		 " AND end_ns < :hi%s", cols, filt);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db, "SELECT first_id, data FROM seg_addrs WHERE seg = ?1"
+					" AND side = ?2 AND first_key <= ?3 AND last_key >= ?3"
+					" ORDER BY chunk", -1, &ps, NULL);
+	if (rc != SQLITE_OK) {
+		e = sql_fail(st, rc, err, errlen);
+		goto out;
+	}
+	bind_filter(s, c);
+	bind_named_i64(s, ":lo", sp->lo);
+	bind_named_i64(s, ":hi", sp->hi);
+	for (i = 0; !e && i < n; i++) {
+		e = seg_ids(st, ps, c, v[i].seg, &d, err, errlen);
+		for (j = 0; !e && j < d.n; j++) {
+			bind_named_i64(s, ":id", d.v[j]);
+			e = step_rows(st, s, fn, ctx, err, errlen);
+		}
+		if (!e && done)
+			e = done(ctx, i + 1 < n ? v[i + 1].max_end : INT64_MIN);
+	}
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(ps);
+	free(d.v);
+	return e;
+}
+
 /*
  * Run "SELECT cols FROM flows WHERE <end_ns in [lo, hi)> <filters> tail"
- * and hand each row to fn. With an address filter the query runs once per
- * insertion segment whose end times overlap the range (by max_end, highest
- * first when backwards), seeking (seg, src) / (seg, dst), and done, when not
- * NULL, is asked after each segment whether to go on. Returns 0, fn's or
- * done's nonzero value, or a negative errno.
+ * over the rows with ids in [id_lo, id_hi], and hand each row to fn. The
+ * rows are those of the segments whose end times overlap the range: read
+ * by id range per run of segments, or with an address filter through each
+ * segment's postings (tail unused). Segments or runs go by max_end,
+ * highest first, when backwards, and done, when not NULL, is asked after
+ * each whether to go on. Returns 0, fn's or done's nonzero value, or a
+ * negative errno.
  */
-static int scan_flows(struct fc_store *st, const char *cols, const char *extra, const char *tail,
-		      const struct cfilter *c, int64_t lo, int64_t hi, int backwards,
+static int scan_flows(struct fc_store *st, const char *cols, const char *tail,
+		      const struct cfilter *c, const struct span *sp, int backwards,
 		      row_fn fn, seg_fn done, void *ctx, char *err, size_t errlen)
 {
 	char sql[2048], filt[512];
-	struct seg_ent *segs = NULL;
-	size_t i, nsegs = 1;
+	struct seg_ent *v = NULL;
+	size_t i, n;
 	sqlite3_stmt *s;
-	int rc, e = 0, per_seg = has_addr(c);
+	int rc, e;
 
-	if (per_seg) {
-		e = list_segs(st, lo, hi, backwards, &segs, &nsegs, err, errlen);
-		if (e || !nsegs) {
-			free(segs);
-			return e;
-		}
+	e = list_segs(st, sp->lo, sp->hi, &v, &n, err, errlen);
+	if (e || !n) {
+		free(v);
+		return e;
 	}
-	if (per_seg && c->has_host) {
-		/* Each side through its own index: with "src = :host OR dst =
-		 * :host" the planner reads the whole segment through (seg, dst). */
-		struct cfilter rest = *c;
-
-		rest.has_host = 0;
-		filter_sql(&rest, filt, sizeof(filt));
-		snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE end_ns >= :lo AND end_ns < :hi"
-			 " AND seg = :seg AND src = :host%s UNION ALL SELECT %s FROM flows WHERE"
-			 " end_ns >= :lo AND end_ns < :hi AND seg = :seg AND dst = :host"
-			 " AND src <> :host%s %s", cols, filt, cols, filt, tail);
-	} else {
-		filter_sql(c, filt, sizeof(filt));
-		/* "id > :mark" reads the newest rows by rowid: keep end_ns off the index */
-		snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE %s >= :lo AND %s < :hi%s%s%s %s",
-			 cols, extra && strstr(extra, ">") ? "+end_ns" : "end_ns",
-			 extra && strstr(extra, ">") ? "+end_ns" : "end_ns",
-			 per_seg ? " AND seg = :seg" : "", filt, extra ? extra : "", tail);
+	if (has_addr(c)) {
+		if (backwards)
+			qsort(v, n, sizeof(*v), cmp_max_end_desc);
+		e = scan_addr(st, cols, c, sp, v, n, fn, done, ctx, err, errlen);
+		free(v);
+		return e;
 	}
+	make_runs(v, &n, sp->id_lo, sp->id_hi);
+	if (backwards)
+		qsort(v, n, sizeof(*v), cmp_max_end_desc);
+	filter_sql(c, filt, sizeof(filt));
+	snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE id >= :a AND id <= :b AND end_ns >= :lo"
+		 " AND end_ns < :hi%s %s", cols, filt, tail);
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK) {
-		free(segs);
+		free(v);
 		return sql_fail(st, rc, err, errlen);
 	}
 	bind_filter(s, c);
-	bind_named_i64(s, ":lo", lo);
-	bind_named_i64(s, ":hi", hi);
-	bind_named_i64(s, ":mark", c->mark);
-	for (i = 0; !e && i < nsegs; i++) {
-		if (per_seg)
-			bind_named_i64(s, ":seg", segs[i].seg);
-		while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW)
-			e = fn(s, ctx);
-		if (!e && rc != SQLITE_DONE && rc != SQLITE_ROW)
-			e = sql_fail(st, rc, err, errlen);
-		sqlite3_reset(s);
+	bind_named_i64(s, ":lo", sp->lo);
+	bind_named_i64(s, ":hi", sp->hi);
+	for (i = 0; !e && i < n; i++) {
+		bind_named_i64(s, ":a", v[i].first_id);
+		bind_named_i64(s, ":b", v[i].last_id);
+		e = step_rows(st, s, fn, ctx, err, errlen);
 		if (!e && done)
-			e = done(ctx, i + 1 < nsegs && per_seg ? segs[i + 1].max_end : INT64_MIN);
+			e = done(ctx, i + 1 < n ? v[i + 1].max_end : INT64_MIN);
 	}
 	sqlite3_finalize(s);
-	free(segs);
+	free(v);
 	return e;
 }
 
@@ -499,15 +703,17 @@ static int raw_row(sqlite3_stmt *s, void *ctx)
 	}
 }
 
-/* Raw flows with end_ns in [lo, hi) into the groups. */
+/* Raw flows with end_ns in [lo, hi) and ids in [id_lo, id_hi] into the groups. */
 static int agg_raw(struct fc_store *st, enum fc_store_top by, const struct cfilter *c,
-		   const char *extra, int64_t lo, int64_t hi, struct agg *a, char *err, size_t errlen)
+		   int64_t id_lo, int64_t id_hi, int64_t lo, int64_t hi, struct agg *a, char *err,
+		   size_t errlen)
 {
 	struct raw_ctx r = { by, a };
+	struct span sp = { lo, hi, id_lo, id_hi };
 	int e;
 
-	e = scan_flows(st, "src, dst, proto, dport, bytes + rbytes, pkts + rpkts", extra, "", c, lo, hi,
-		       0, raw_row, NULL, &r, err, errlen);
+	e = scan_flows(st, "src, dst, proto, dport, bytes + rbytes, pkts + rpkts", "", c, &sp, 0,
+		       raw_row, NULL, &r, err, errlen);
 	if (e == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	return e;
@@ -597,7 +803,7 @@ static int cover(struct fc_store *st, enum fc_store_top by, const struct cfilter
 	if (lo >= hi)
 		return 0;
 	if (tier < 0)
-		return agg_raw(st, by, c, " AND id <= :mark", lo, hi, a, err, errlen);
+		return agg_raw(st, by, c, INT64_MIN, c->mark, lo, hi, a, err, errlen);
 	u = (int64_t)fc_store_tiers[tier].ns;
 	blo = lo / u + (lo % u != 0);
 	bhi = hi == INT64_MAX ? INT64_MAX / u + 1 : hi / u;
@@ -648,7 +854,7 @@ int fc_store__top(struct fc_store *st, enum fc_store_top by, const struct fc_sto
 	if (lo >= hi) {
 		rc = 0;
 	} else if (c.has_src || c.has_dst || c.has_host || c.port >= 0) {
-		rc = agg_raw(st, by, &c, NULL, lo, hi, &a, err, errlen);
+		rc = agg_raw(st, by, &c, INT64_MIN, INT64_MAX, lo, hi, &a, err, errlen);
 	} else {
 		/* rollups hold the rows up to rollup_upto; newer ones from flows */
 		c.mark = fc_rollup_mark(st->db);
@@ -659,7 +865,7 @@ int fc_store__top(struct fc_store *st, enum fc_store_top by, const struct fc_sto
 		if (!rc)
 			rc = cover(st, by, &c, FC_STORE_NTIERS - 1, lo, hi, &a, err, errlen);
 		if (!rc)
-			rc = agg_raw(st, by, &c, " AND id > :mark", lo, hi, &a, err, errlen);
+			rc = agg_raw(st, by, &c, c.mark + 1, INT64_MAX, lo, hi, &a, err, errlen);
 	}
 	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	if (rc)
@@ -735,6 +941,7 @@ int fc_store__list(struct fc_store *st, const struct fc_store_filter *f, unsigne
 		   fc_store_rec_cb cb, void *ctx, char *err, size_t errlen)
 {
 	int64_t lo = clamp_ns(f->since_ns), hi = f->until_ns ? clamp_ns(f->until_ns) : INT64_MAX;
+	struct span sp = { 0, 0, INT64_MIN, INT64_MAX };
 	struct list_ctx l = { 0 };
 	struct cfilter c;
 	char cols[1024], tail[96];
@@ -760,7 +967,9 @@ int fc_store__list(struct fc_store *st, const struct fc_store_filter *f, unsigne
 	}
 	snprintf(cols, sizeof(cols), "%s, id", fc_store_rec_columns);
 	snprintf(tail, sizeof(tail), "ORDER BY end_ns DESC, id DESC LIMIT %u", limit);
-	rc = scan_flows(st, cols, NULL, tail, &c, lo, hi, 1, list_row, list_seg_done, &l, err, errlen);
+	sp.lo = lo;
+	sp.hi = hi;
+	rc = scan_flows(st, cols, tail, &c, &sp, 1, list_row, list_seg_done, &l, err, errlen);
 	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	if (rc == 1)	/* list_seg_done: the rest is older */
 		rc = 0;

@@ -4,18 +4,22 @@
  * the migration runner, the record <-> row mapping shared by the sqlite sink
  * and the query code, SQLite codes as errnos, and the default store path.
  *
- * Schema v3 (docs/store.md has the reasoning; v1 -> v2 -> v3 below):
+ * Schema v4 (docs/store.md has the reasoning; v1 -> v2 -> v3 -> v4 below):
  *   flows       one row per record; every field; times integer ns since the
  *               epoch; addresses as RFC 5952 / dotted-quad text (what users
  *               type and see, and what equality filters compare); optional
  *               fields NULL when absent; seg = insertion segment (the writer
  *               starts a new one every FC_STORE_SEG_ROWS rows and at open).
- *               Indexes: end_ns, (seg, src), (seg, dst) - inserts touch only
- *               the newest segment's part of each address index, address
- *               lookups seek once per segment.
+ *               No index but the rowid: a record costs one B-tree entry.
  *   flow_segs   per segment: the lowest and highest end_ns in it (a v1
- *               store's segments are its hours), so a lookup over a time
- *               range visits only the segments that overlap it.
+ *               store's segments are its hours) and its first and last
+ *               flows.id, so a time range becomes id ranges of the
+ *               segments that overlap it. Retention raises min_end past
+ *               what it deleted.
+ *   seg_addrs   per (segment, side 0 src / 1 dst): the segment's rows as
+ *               sorted (address key, id - first_id) entries, in chunks of
+ *               1024 with their key range (store_post.h): an address
+ *               lookup reads one chunk per segment and binary-searches it.
  *   talk_hour   per hour of end time, per (side, address, proto):
  *               bytes+rbytes, pkts+rpkts, records (side 0 source, 1
  *               destination, 2 both: a host talking to itself), packed
@@ -44,6 +48,7 @@
 #include <unistd.h>
 
 #include "flowcut/store.h"
+#include "store_post.h"
 #include "store_rollup.h"
 #include "store_schema.h"
 
@@ -139,10 +144,39 @@ static int schema_v3_fn(sqlite3 *db)
 	return rc;
 }
 
+/*
+ * v4: no B-tree entry per record but the row's own. The three per-row
+ * indexes (end_ns, (seg, src), (seg, dst)) cost more CPU per record than
+ * the 5 us budget of 200k records/s (BENCHMARKS.md, "SQLite store"). A
+ * segment's rows are consecutive ids, so flow_segs gets the segment's
+ * first and last id (a time range becomes id ranges, read in rowid
+ * order), and seg_addrs per (segment, side) the segment's rows packed as
+ * sorted (address key, id offset) entries in chunks of 1024 that carry
+ * their key range, written by the writer at each commit (store_post.h). The migration builds them from the
+ * old indexes, then drops those; flows itself is not rewritten.
+ */
+static const char schema_v4[] =
+	"ALTER TABLE flow_segs ADD COLUMN first_id INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE flow_segs ADD COLUMN last_id INTEGER NOT NULL DEFAULT -1;"
+	"CREATE TABLE seg_addrs (seg INTEGER NOT NULL, side INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+	" first_key INTEGER NOT NULL, last_key INTEGER NOT NULL, first_id INTEGER NOT NULL,"
+	" data BLOB NOT NULL, PRIMARY KEY (seg, side, chunk)) WITHOUT ROWID;";
+
+static int schema_v4_fn(sqlite3 *db)
+{
+	int rc = fc_post__import_v3(db);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "DROP INDEX flows_end; DROP INDEX flows_src; DROP INDEX flows_dst;",
+				  NULL, NULL, NULL);
+	return rc;
+}
+
 const struct fc_store_migration fc_store_migrations[] = {
 	{ 1, schema_v1, NULL },
 	{ 2, schema_v2, NULL },
 	{ 3, schema_v3, schema_v3_fn },
+	{ 4, schema_v4, schema_v4_fn },
 };
 const size_t fc_store_nmigrations = sizeof(fc_store_migrations) / sizeof(fc_store_migrations[0]);
 
@@ -313,12 +347,22 @@ err_rollback:
 	return cur;
 }
 
-static int bind_addr(sqlite3_stmt *s, int i, const struct fc_addr *a, int family)
-{
-	char buf[INET6_ADDRSTRLEN];
+/* Optional groups of columns, NULL when the record has no such part. */
+enum {
+	FC_STORE_NULL_ICMP = 1 << 0,		/* icmp_id */
+	FC_STORE_NULL_VLAN = 1 << 1,		/* vlan */
+	FC_STORE_NULL_VLAN_INNER = 1 << 2,	/* vlan_inner */
+	FC_STORE_NULL_TUNNEL = 1 << 3,		/* tunnel_* */
+	FC_STORE_NULL_BYPASS = 1 << 4,		/* bypass_* */
+};
 
-	fc_addr_to_str(a, family, buf, sizeof(buf));
-	return sqlite3_bind_text(s, i, buf, -1, SQLITE_TRANSIENT);
+_Static_assert(sizeof(((struct fc_store_binds *)0)->src) == INET6_ADDRSTRLEN,
+	       "address text buffers hold any address");
+
+static int bind_addr(sqlite3_stmt *s, int i, const struct fc_addr *a, int family, char *buf)
+{
+	fc_addr_to_str(a, family, buf, INET6_ADDRSTRLEN);
+	return sqlite3_bind_text(s, i, buf, -1, SQLITE_STATIC);
 }
 
 static inline int bind_u64(sqlite3_stmt *s, int i, uint64_t v)
@@ -326,61 +370,86 @@ static inline int bind_u64(sqlite3_stmt *s, int i, uint64_t v)
 	return sqlite3_bind_int64(s, i, (sqlite3_int64)v);
 }
 
-int fc_store_bind_rec(sqlite3_stmt *s, const struct fc_flow_rec *r)
+/* Bind columns first..last NULL unless group is bound NULL already. */
+static int bind_nulls(sqlite3_stmt *s, int first, int last, unsigned group,
+		      struct fc_store_binds *b)
+{
+	int i, rc = SQLITE_OK;
+
+	if (b->nulls & group)
+		return SQLITE_OK;
+	for (i = first; i <= last && rc == SQLITE_OK; i++)
+		rc = sqlite3_bind_null(s, i);
+	if (rc == SQLITE_OK)
+		b->nulls |= group;
+	return rc;
+}
+
+int fc_store_bind_rec(sqlite3_stmt *s, int first, const struct fc_flow_rec *r,
+		      struct fc_store_binds *b)
 {
 	int rc = SQLITE_OK;
 
+#define P(i) (first + (i) - 1)
 #define B(expr) do { if (rc == SQLITE_OK) rc = (expr); } while (0)
-	B(bind_u64(s, 1, r->flow_id));
-	B(bind_u64(s, 2, r->start_ns));
-	B(bind_u64(s, 3, r->end_ns));
-	B(sqlite3_bind_int(s, 4, r->family));
-	B(sqlite3_bind_int(s, 5, r->proto));
-	B(bind_addr(s, 6, &r->src, r->family));
-	B(sqlite3_bind_int(s, 7, r->sport));
-	B(bind_addr(s, 8, &r->dst, r->family));
-	B(sqlite3_bind_int(s, 9, r->dport));
-	B(r->has_icmp_id ? bind_u64(s, 10, r->icmp_id) : sqlite3_bind_null(s, 10));
-	B(r->has_vlan ? sqlite3_bind_int(s, 11, r->vlan) : sqlite3_bind_null(s, 11));
-	B(r->has_vlan > 1 ? sqlite3_bind_int(s, 12, r->vlan_inner) : sqlite3_bind_null(s, 12));
+#define SET(group, expr) do { b->nulls &= ~(unsigned)(group); B(expr); } while (0)
+	B(bind_u64(s, P(1), r->flow_id));
+	B(bind_u64(s, P(2), r->start_ns));
+	B(bind_u64(s, P(3), r->end_ns));
+	B(sqlite3_bind_int(s, P(4), r->family));
+	B(sqlite3_bind_int(s, P(5), r->proto));
+	B(bind_addr(s, P(6), &r->src, r->family, b->src));
+	B(sqlite3_bind_int(s, P(7), r->sport));
+	B(bind_addr(s, P(8), &r->dst, r->family, b->dst));
+	B(sqlite3_bind_int(s, P(9), r->dport));
+	if (r->has_icmp_id)
+		SET(FC_STORE_NULL_ICMP, bind_u64(s, P(10), r->icmp_id));
+	else
+		B(bind_nulls(s, P(10), P(10), FC_STORE_NULL_ICMP, b));
+	if (r->has_vlan)
+		SET(FC_STORE_NULL_VLAN, sqlite3_bind_int(s, P(11), r->vlan));
+	else
+		B(bind_nulls(s, P(11), P(11), FC_STORE_NULL_VLAN, b));
+	if (r->has_vlan > 1)
+		SET(FC_STORE_NULL_VLAN_INNER, sqlite3_bind_int(s, P(12), r->vlan_inner));
+	else
+		B(bind_nulls(s, P(12), P(12), FC_STORE_NULL_VLAN_INNER, b));
 	if (r->has_tunnel) {
-		B(sqlite3_bind_int(s, 13, r->tunnel.type));
-		B(bind_u64(s, 14, r->tunnel_id));
-		B(sqlite3_bind_int(s, 15, r->tunnel.family));
-		B(bind_addr(s, 16, &r->tunnel.src, r->tunnel.family));
-		B(bind_addr(s, 17, &r->tunnel.dst, r->tunnel.family));
-		B(sqlite3_bind_int(s, 18, r->tunnel.depth));
+		SET(FC_STORE_NULL_TUNNEL, sqlite3_bind_int(s, P(13), r->tunnel.type));
+		B(bind_u64(s, P(14), r->tunnel_id));
+		B(sqlite3_bind_int(s, P(15), r->tunnel.family));
+		B(bind_addr(s, P(16), &r->tunnel.src, r->tunnel.family, b->tunnel_src));
+		B(bind_addr(s, P(17), &r->tunnel.dst, r->tunnel.family, b->tunnel_dst));
+		B(sqlite3_bind_int(s, P(18), r->tunnel.depth));
 	} else {
-		int i;
-
-		for (i = 13; i <= 18; i++)
-			B(sqlite3_bind_null(s, i));
+		B(bind_nulls(s, P(13), P(18), FC_STORE_NULL_TUNNEL, b));
 	}
-	B(bind_u64(s, 19, r->pkts));
-	B(bind_u64(s, 20, r->bytes));
-	B(bind_u64(s, 21, r->rpkts));
-	B(bind_u64(s, 22, r->rbytes));
-	B(sqlite3_bind_int(s, 23, r->tcp_flags));
-	B(sqlite3_bind_int(s, 24, r->rtcp_flags));
-	B(sqlite3_bind_int(s, 25, r->tcp_state));
-	B(sqlite3_bind_text(s, 26, r->history, (int)strnlen(r->history, sizeof(r->history)),
+	B(bind_u64(s, P(19), r->pkts));
+	B(bind_u64(s, P(20), r->bytes));
+	B(bind_u64(s, P(21), r->rpkts));
+	B(bind_u64(s, P(22), r->rbytes));
+	B(sqlite3_bind_int(s, P(23), r->tcp_flags));
+	B(sqlite3_bind_int(s, P(24), r->rtcp_flags));
+	B(sqlite3_bind_int(s, P(25), r->tcp_state));
+	B(sqlite3_bind_text(s, P(26), r->history, (int)strnlen(r->history, sizeof(r->history)),
 			    SQLITE_STATIC));
-	B(sqlite3_bind_int(s, 27, r->end_reason));
-	B(sqlite3_bind_text(s, 28, r->community_id,
+	B(sqlite3_bind_int(s, P(27), r->end_reason));
+	B(sqlite3_bind_text(s, P(28), r->community_id,
 			    (int)strnlen(r->community_id, sizeof(r->community_id)), SQLITE_STATIC));
 	if (r->bypass.start_ns) {
-		B(bind_u64(s, 29, r->bypass.pkts));
-		B(bind_u64(s, 30, r->bypass.bytes));
-		B(bind_u64(s, 31, r->bypass.rpkts));
-		B(bind_u64(s, 32, r->bypass.rbytes));
-		B(bind_u64(s, 33, r->bypass.start_ns));
+		SET(FC_STORE_NULL_BYPASS, bind_u64(s, P(29), r->bypass.pkts));
+		B(bind_u64(s, P(30), r->bypass.bytes));
+		B(bind_u64(s, P(31), r->bypass.rpkts));
+		B(bind_u64(s, P(32), r->bypass.rbytes));
+		B(bind_u64(s, P(33), r->bypass.start_ns));
 	} else {
-		int i;
-
-		for (i = 29; i <= 33; i++)
-			B(sqlite3_bind_null(s, i));
+		B(bind_nulls(s, P(29), P(33), FC_STORE_NULL_BYPASS, b));
 	}
+#undef SET
+#undef P
 #undef B
+	if (rc != SQLITE_OK)
+		b->nulls = 0;	/* not sure what is bound: bind everything next time */
 	return rc;
 }
 

@@ -16,7 +16,7 @@
 #include "flowcut/record.h"
 
 /* Schema version this build writes and reads. */
-#define FC_STORE_SCHEMA_VERSION 3
+#define FC_STORE_SCHEMA_VERSION 4
 
 /* Rollup tables sum flows per hour / day of their end time (bucket = end_ns /
  * this). */
@@ -24,10 +24,11 @@
 #define FC_STORE_DAY_NS 86400000000000ULL
 #define FC_STORE_NTIERS 2
 
-/* Rows per insertion segment (flows.seg): small enough that the newest
- * segment's part of each address index stays in the page cache and a
- * commit rewrites few of its pages, large enough that a lookup over N rows
- * seeks only N / FC_STORE_SEG_ROWS times. */
+/* Rows per insertion segment (flows.seg, flow_segs, seg_addrs): small
+ * enough that a time range's edges read few rows beyond it and a segment's
+ * postings (2 x 8 bytes a row) are rewritten cheaply at each commit, large
+ * enough that a lookup over N rows reads only N / FC_STORE_SEG_ROWS
+ * postings rows. */
 #define FC_STORE_SEG_ROWS 16384
 
 /* Rollup tiers, finest first. */
@@ -71,8 +72,23 @@ int fc_store_version(sqlite3 *db);
 extern const char fc_store_rec_columns[];
 #define FC_STORE_REC_NCOLS 33
 
-/* Bind rec to stmt's parameters 1..FC_STORE_REC_NCOLS. Returns a SQLite code. */
-int fc_store_bind_rec(sqlite3_stmt *stmt, const struct fc_flow_rec *rec);
+/*
+ * What fc_store_bind_rec() leaves bound in a statement it is called on
+ * again and again: the address texts (bound SQLITE_STATIC from here, so
+ * SQLite does not copy them) and which optional groups are bound NULL
+ * (SQLite keeps bindings across sqlite3_reset(), so a NULL is not bound
+ * again). Zero it for each new statement; it must outlive the statement's
+ * use of these bindings.
+ */
+struct fc_store_binds {
+	char src[46], dst[46], tunnel_src[46], tunnel_dst[46];	/* INET6_ADDRSTRLEN */
+	unsigned nulls;		/* FC_STORE_NULL_* groups bound NULL */
+};
+
+/* Bind rec to stmt's parameters first..first+FC_STORE_REC_NCOLS-1 (first is
+ * 1 for a one-row INSERT). Returns a SQLite code. */
+int fc_store_bind_rec(sqlite3_stmt *stmt, int first, const struct fc_flow_rec *rec,
+		      struct fc_store_binds *b);
 /* Fill rec from columns first..first+FC_STORE_REC_NCOLS-1 of the current row. */
 void fc_store_read_rec(sqlite3_stmt *stmt, int first, struct fc_flow_rec *rec);
 

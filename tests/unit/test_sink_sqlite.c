@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for the sqlite sink through the public sink API: exact round
  * trip of every record field, retention, schema migrations (with a test-only
- * next version; v1 -> v2 -> v3 with the merge of rollup parts), refusing
+ * next version; v1 -> v2 -> v3 with the merge of rollup parts, v3 -> v4),
+ * address postings across segments, retention by segment, refusing
  * foreign and newer stores, unwritable paths, a locked store
  * reported as -EBUSY without losing or duplicating the batch, bad options. */
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 
 #include "flowcut/sink.h"
 #include "flowcut/store.h"
+#include "store_post.h"
 #include "store_rollup.h"
 #include "store_schema.h"
 #include "t.h"
@@ -590,7 +592,7 @@ static void test_migrate_v2_to_v3(void)
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_EQ_U(db_version("v2.db"), 3);
+	CHECK_EQ_U(db_version("v2.db"), FC_STORE_SCHEMA_VERSION);
 	CHECK_EQ_U(query_i64("v2.db", "SELECT count(*) FROM talk_hour WHERE part = 0"), 1);
 	CHECK_EQ_U(rollup_entries("v2.db", "SELECT data FROM talk_hour", &src), 2);
 	CHECK_EQ_U(src, 1500 * 100 + 1);
@@ -634,6 +636,252 @@ static void test_migrate_v2_to_v3(void)
 	CHECK_EQ_U(query_i64("v2.db", sql), 1);
 	CHECK_EQ_U(src_bytes("v2.db"), 1620 + 420);
 	CHECK_EQ_U(protocol_flows("v2.db"), 3);
+}
+
+/* Records listed by fc_store__list() with these address filters (NULL:
+ * none), all of them. */
+static unsigned count_matching(const char *name, const char *src, const char *dst,
+			       const char *host)
+{
+	struct fc_store_filter f;
+	struct fc_store *st;
+	struct collect c;
+	char err[256];
+
+	memset(&c, 0, sizeof(c));
+	st = fc_store__open(db_path(name), err, sizeof(err));
+	CHECK(st != NULL);
+	if (!st)
+		return 0;
+	fc_store_filter__init(&f);
+	f.src = src;
+	f.dst = dst;
+	f.host = host;
+	CHECK_EQ_U(fc_store__list(st, &f, 1000000, collect_cb, &c, err, sizeof(err)), 0);
+	fc_store__close(st);
+	return c.n;
+}
+
+/* Record i of test_postings_across_segments: source 10.1.0.(i % 7), or
+ * 2001:db8::(i % 7) for every 5th; destination 10.2.0.(i % 11), and the
+ * source itself for every 13th (a host talking to itself). */
+static void post_rec(struct fc_flow_rec *r, unsigned i, uint64_t t)
+{
+	char a[64];
+
+	rec_v4(r, t + i);
+	r->flow_id = i;
+	if (i % 5 == 0) {
+		r->family = 6;
+		snprintf(a, sizeof(a), "2001:db8::%u", i % 7);
+		inet_pton(AF_INET6, a, r->src.b);
+		snprintf(a, sizeof(a), "2001:db8::1:%u", i % 11);
+		inet_pton(AF_INET6, a, r->dst.b);
+	} else {
+		snprintf(a, sizeof(a), "10.1.0.%u", i % 7);
+		inet_pton(AF_INET, a, r->src.b);
+		snprintf(a, sizeof(a), "10.2.0.%u", i % 11);
+		inet_pton(AF_INET, a, r->dst.b);
+	}
+	if (i % 13 == 0)
+		r->dst = r->src;
+}
+
+/* Address lookups through the per-segment postings: batches that cross
+ * segment boundaries, a failed batch (locked store) offered again, and a
+ * reopen (a new segment) - every lookup finds exactly its records. */
+static void test_postings_across_segments(void)
+{
+	const uint64_t t = 1763600000000000000ULL;
+	const unsigned n = 2 * FC_STORE_SEG_ROWS + 5000, batch = 7001;
+	unsigned i, k, want_src = 0, want_dst = 0, want_host = 0, want_v6 = 0;
+	struct fc_flow_rec *r = calloc(n, sizeof(*r));
+	struct fc_sink *s;
+	sqlite3 *other;
+
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	for (i = 0; i < n; i++) {
+		post_rec(&r[i], i, t);
+		want_src += i % 5 != 0 && i % 7 == 3;
+		want_dst += i % 5 != 0 && i % 13 != 0 && i % 11 == 3;
+		want_host += i % 5 != 0 && (i % 7 == 3 || (i % 13 != 0 && i % 11 == 3));
+		want_v6 += i % 5 == 0 && i % 7 == 4;
+	}
+	s = open_db("post.db", "?busy_timeout=10ms");
+	CHECK(s != NULL);
+	if (!s) {
+		free(r);
+		return;
+	}
+	for (i = 0; i < n; i += k) {
+		k = n - i < batch ? n - i : batch;
+		if (i == 2 * batch) {	/* this one crosses a segment boundary: fails first */
+			CHECK_EQ_U(sqlite3_open(db_path("post.db"), &other), SQLITE_OK);
+			CHECK_EQ_U(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+			CHECK_EQ_U(fc_sink__write(s, r + i, k), -EBUSY);
+			sqlite3_exec(other, "COMMIT", NULL, NULL, NULL);
+			sqlite3_close(other);
+		}
+		if (i == 4 * batch) {	/* a reopen starts a new segment */
+			fc_sink__close(s);
+			s = open_db("post.db", "?busy_timeout=10ms");
+			CHECK(s != NULL);
+			if (!s)
+				break;
+		}
+		CHECK_EQ_U(fc_sink__write(s, r + i, k), (int)k);
+	}
+	fc_sink__close(s);
+	/* 16384 rows, 11620 up to the reopen, then the rest */
+	CHECK_EQ_U(query_i64("post.db", "SELECT count(*) FROM flow_segs"), 3);
+	CHECK_EQ_U(query_i64("post.db", "SELECT count(*) FROM (SELECT DISTINCT seg, side FROM seg_addrs)"),
+		   6);
+	CHECK_EQ_U(query_i64("post.db", "SELECT count(*) FROM seg_addrs"), 2 * (16 + 12 + 10));
+	CHECK_EQ_U(query_i64("post.db", "SELECT count(*) FROM seg_addrs WHERE first_key > last_key"), 0);
+	CHECK_EQ_U(query_i64("post.db", "SELECT sum(last_id - first_id + 1) FROM flow_segs"), n);
+	CHECK_EQ_U(query_i64("post.db", "SELECT sum(length(data)) FROM seg_addrs"), 2 * 8 * n);
+	CHECK_EQ_U(count_matching("post.db", "10.1.0.3", NULL, NULL), want_src);
+	CHECK_EQ_U(count_matching("post.db", NULL, "10.2.0.3", NULL), want_dst);
+	CHECK_EQ_U(count_matching("post.db", NULL, NULL, "10.1.0.3"), want_src);
+	CHECK_EQ_U(count_matching("post.db", NULL, NULL, "10.2.0.3"), want_dst);
+	CHECK_EQ_U(count_matching("post.db", "10.1.0.3", "10.2.0.3", NULL),
+		   want_src + want_dst - want_host);
+	CHECK_EQ_U(count_matching("post.db", "2001:DB8:0::4", NULL, NULL), want_v6);
+	CHECK_EQ_U(count_matching("post.db", "10.9.9.9", NULL, NULL), 0);
+	CHECK_EQ_U(count_matching("post.db", NULL, NULL, NULL), n);
+	free(r);
+}
+
+/* Two addresses with the same postings key (found by search): a lookup
+ * of one fetches the other's rows too, and must drop them. */
+static void test_postings_key_collision(void)
+{
+	const uint64_t t = 1763600000000000000ULL;
+	struct fc_flow_rec r[3];
+	struct fc_addr a, b;
+	struct fc_sink *s;
+	unsigned i;
+
+	inet_pton(AF_INET6, "2001:db8::9bda:fce2", a.b);
+	inet_pton(AF_INET6, "2001:db8::430c:94ec", b.b);
+	CHECK_EQ_U(fc_post_key(6, &a), fc_post_key(6, &b));
+	for (i = 0; i < 3; i++) {
+		rec_v6_full(&r[i], t + i);
+		r[i].src = i ? b : a;
+		r[i].dst = i == 2 ? a : b;
+	}
+	s = open_db("coll.db", NULL);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(fc_sink__write(s, r, 3), 3);
+	fc_sink__close(s);
+	CHECK_EQ_U(count_matching("coll.db", "2001:db8::9bda:fce2", NULL, NULL), 1);
+	CHECK_EQ_U(count_matching("coll.db", "2001:db8::430c:94ec", NULL, NULL), 2);
+	CHECK_EQ_U(count_matching("coll.db", NULL, "2001:db8::9bda:fce2", NULL), 1);
+	CHECK_EQ_U(count_matching("coll.db", NULL, NULL, "2001:db8::9bda:fce2"), 2);
+	CHECK_EQ_U(count_matching("coll.db", NULL, NULL, "2001:db8::430c:94ec"), 3);
+}
+
+/* Retention by segment: a segment wholly past the cutoff loses its rows,
+ * its flow_segs row and its postings; one that is partly past it loses
+ * those rows and keeps the rest findable by address. */
+static void test_retention_drops_segments_and_postings(void)
+{
+	const uint64_t day = 86400000000000ULL, now = now_ns();
+	struct fc_flow_rec r[4];
+	struct fc_sink *s;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		rec_v4(&r[i], now - 9 * day + i);
+		r[i].flow_id = i;
+	}
+	s = open_db("retseg.db", NULL);	/* segment 0: all expired later */
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(fc_sink__write(s, r, 2), 2);
+	fc_sink__close(s);
+	r[3].end_ns = now - day;
+	s = open_db("retseg.db", NULL);	/* segment 1: one old, one recent */
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(fc_sink__write(s, r + 2, 2), 2);
+	fc_sink__close(s);
+	CHECK_EQ_U(query_i64("retseg.db", "SELECT count(*) FROM seg_addrs"), 4);
+	CHECK_EQ_U(count_matching("retseg.db", "10.0.0.1", NULL, NULL), 4);
+
+	s = open_db("retseg.db", "?retain=7d");
+	CHECK(s != NULL);
+	fc_sink__close(s);
+	CHECK_EQ_U(query_i64("retseg.db", "SELECT count(*) FROM flows"), 1);
+	CHECK_EQ_U(query_i64("retseg.db", "SELECT count(*) FROM flow_segs"), 1);
+	CHECK_EQ_U(query_i64("retseg.db", "SELECT min(seg) FROM seg_addrs"), 1);
+	CHECK_EQ_U(query_i64("retseg.db", "SELECT count(*) FROM seg_addrs"), 2);
+	/* the survivor's segment no longer claims the deleted row's end time */
+	CHECK(query_i64("retseg.db", "SELECT min_end FROM flow_segs") >= (int64_t)(now - 8 * day));
+	CHECK_EQ_U(count_matching("retseg.db", "10.0.0.1", NULL, NULL), 1);
+	CHECK_EQ_U(count_matching("retseg.db", NULL, NULL, "192.168.200.254"), 1);
+}
+
+/* A v3 store (per-row indexes) opened by the sink becomes v4: segments get
+ * their id ranges and postings from the old indexes, a segment without
+ * rows goes, the indexes are dropped, and old and new rows are found by
+ * address and time. */
+static void test_migrate_v3_to_v4(void)
+{
+	const uint64_t t = 1763600000000000000ULL;
+	struct fc_flow_rec r;
+	struct fc_sink *s;
+	char err[256], sql[4096];
+	sqlite3 *db;
+
+	CHECK_EQ_U(sqlite3_open(db_path("v3.db"), &db), SQLITE_OK);
+	CHECK_EQ_U(fc_store_migrate(db, fc_store_migrations, 3, err, sizeof(err)), 0);
+	CHECK_EQ_U(fc_store_version(db), 3);
+#define V3_ROW(id, seg, end, fam, src, dst)                                                    \
+	"INSERT INTO flows (id, flow_id, start_ns, end_ns, family, proto, src, sport, dst,"    \
+	" dport, pkts, bytes, rpkts, rbytes, tcp_flags, rtcp_flags, tcp_state, history,"      \
+	" end_reason, community_id, seg) VALUES (" #id ", " #id ", " end " - 1000, " end ", " \
+	#fam ", 6, '" src "', 40000, '" dst "', 443, 3, 1000, 1, 500, 0, 0, 0, '', 1, 'c', " \
+	#seg ");"
+	snprintf(sql, sizeof(sql),
+		 V3_ROW(1, 0, "%1$llu", 4, "10.0.0.1", "10.0.0.2")
+		 V3_ROW(2, 0, "%1$llu + 1", 6, "2001:db8::1", "2001:db8::2")
+		 V3_ROW(3, 0, "%1$llu + 2", 4, "10.0.0.3", "10.0.0.3")
+		 V3_ROW(4, 1, "%1$llu + 3", 4, "10.0.0.2", "10.0.0.1")
+		 "INSERT INTO flow_segs VALUES (0, %1$llu, %1$llu + 2), (1, %1$llu + 3, %1$llu + 3),"
+		 " (2, %1$llu, %1$llu);"
+		 "UPDATE store_meta SET value = 4 WHERE key = 'rollup_upto';", (unsigned long long)t);
+#undef V3_ROW
+	CHECK_EQ_U(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	s = open_db("v3.db", NULL);	/* migrates */
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_U(db_version("v3.db"), FC_STORE_SCHEMA_VERSION);
+	rec_v4(&r, t + 10);	/* 10.0.0.1 -> 192.168.200.254, in a new segment 2 */
+	r.flow_id = 5;
+	CHECK_EQ_U(fc_sink__write(s, &r, 1), 1);
+	fc_sink__close(s);
+	CHECK_EQ_U(query_i64("v3.db", "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+			     " AND tbl_name = 'flows'"), 0);
+	CHECK_EQ_U(query_i64("v3.db", "SELECT group_concat(seg || ':' || first_id || '-' || last_id)"
+			     " = '0:1-3,1:4-4,2:5-5' FROM flow_segs"), 1);
+	CHECK_EQ_U(query_i64("v3.db", "SELECT count(*) FROM seg_addrs"), 6);
+	CHECK_EQ_U(query_i64("v3.db", "SELECT length(data) FROM seg_addrs WHERE seg = 0"), 3 * 8);
+	CHECK_EQ_U(count_matching("v3.db", "10.0.0.1", NULL, NULL), 2);
+	CHECK_EQ_U(count_matching("v3.db", NULL, NULL, "10.0.0.1"), 3);
+	CHECK_EQ_U(count_matching("v3.db", NULL, NULL, "10.0.0.3"), 1);
+	CHECK_EQ_U(count_matching("v3.db", NULL, "2001:db8::2", NULL), 1);
+	CHECK_EQ_U(count_matching("v3.db", NULL, NULL, NULL), 5);
+	CHECK_EQ_U(protocol_flows("v3.db"), 5);
 }
 
 /* An open bucket (the current hour and day) is merged once it has more
@@ -856,6 +1104,10 @@ int main(void)
 	RUN(test_migration_from_v0_and_failure_rolls_back);
 	RUN(test_migrate_v1_to_v2);
 	RUN(test_migrate_v2_to_v3);
+	RUN(test_migrate_v3_to_v4);
+	RUN(test_postings_across_segments);
+	RUN(test_postings_key_collision);
+	RUN(test_retention_drops_segments_and_postings);
 	RUN(test_open_bucket_merged_after_many_parts);
 	RUN(test_foreign_db_refused);
 	RUN(test_unwritable_paths);
