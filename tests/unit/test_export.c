@@ -203,6 +203,21 @@ static void wait_for(struct fc_export *x, unsigned sink, uint64_t spooled_at_lea
 	}
 }
 
+/* Wait (up to 5 s) until sink has failed a write: its delivery thread may
+ * not have tried one yet when the exporter has already spooled. */
+static void wait_failed(struct fc_export *x, unsigned sink)
+{
+	struct fc_export_sink_stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		fc_export__sink_stats(x, sink, &st);
+		if (st.failed > 0 && !st.up)
+			return;
+		usleep(10000);
+	}
+}
+
 static char tmpdir[] = "/tmp/fc_test_export.XXXXXX";
 
 static void rm_rf(const char *dir)
@@ -361,6 +376,7 @@ static void test_spool_while_down(void)
 		return;
 	emit_range(x, 0, 3000);
 	wait_for(x, 0, 3000 - 64 - 1024);
+	wait_failed(x, 0);
 	fc_export__sink_stats(x, 0, &st);
 	CHECK(st.spooled > 0);
 	CHECK(st.spool_bytes > 0);
