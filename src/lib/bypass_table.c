@@ -57,37 +57,44 @@ static uint32_t home_of(const struct fc_bptab *t, const void *key)
 	return fc_bp_home(fc_bp_hash(k, t->v6), t->bits);
 }
 
+/* Whether slot i holds key's VALID entry. */
+static bool holds(const struct fc_bptab *t, uint32_t i, uint32_t state, const void *key)
+{
+	return state == FC_BP_SLOT_VALID && !memcmp(fc_bptab_key(t, i), key, t->key_size);
+}
+
 long fc_bptab_find(const struct fc_bptab *t, const void *key)
 {
 	uint32_t h = home_of(t, key), j, i;
 
 	for (j = 0; j < FC_BP_PROBE; j++) {
 		i = (h + j) & t->mask;
-		if (fc_bptab_state(t, i) == FC_BP_SLOT_VALID && !memcmp(fc_bptab_key(t, i), key, t->key_size))
+		if (holds(t, i, fc_bptab_state(t, i), key))
 			return i;
 	}
 	return -ENOENT;
 }
 
+/* One walk of the window: the key's own slot, else its first EMPTY one. */
 int fc_bptab_place(const struct fc_bptab *t, const void *key, uint32_t *i)
 {
-	uint32_t h = home_of(t, key), j, s, at = 0;
+	uint32_t h = home_of(t, key), j, s, at = 0, k;
 	bool empty = false, dead = false;
-	long f = fc_bptab_find(t, key);
 
-	if (f >= 0) {
-		*i = (uint32_t)f;
-		return -EEXIST;
-	}
-	if (t->live >= t->max_live)
-		return -E2BIG;
 	for (j = 0; j < FC_BP_PROBE; j++) {
-		s = fc_bptab_state(t, h + j);
+		k = (h + j) & t->mask;
+		s = fc_bptab_state(t, k);
+		if (holds(t, k, s, key)) {
+			*i = k;
+			return -EEXIST;
+		}
 		if (s == FC_BP_SLOT_EMPTY && !empty)
-			empty = true, at = (h + j) & t->mask;
+			empty = true, at = k;
 		else if (s == FC_BP_SLOT_DRAIN || s == FC_BP_SLOT_RETIRE)
 			dead = true;
 	}
+	if (t->live >= t->max_live)
+		return -E2BIG;
 	if (empty) {
 		*i = at;
 		return 0;
@@ -118,12 +125,11 @@ uint32_t fc_bptab_retire(struct fc_bptab *t)
 	if (!t->dead)
 		return 0;
 	for (i = 0; i <= t->mask; i++) {
-		if (fc_bptab_state(t, i) == FC_BP_SLOT_DRAIN) {
+		uint32_t s = fc_bptab_state(t, i);
+
+		if (s == FC_BP_SLOT_DRAIN)
 			__atomic_store_n(state_of(t, i), FC_BP_SLOT_RETIRE, __ATOMIC_RELAXED);
-			n++;
-		} else if (fc_bptab_state(t, i) == FC_BP_SLOT_RETIRE) {
-			n++;
-		}
+		n += s == FC_BP_SLOT_DRAIN || s == FC_BP_SLOT_RETIRE;
 	}
 	return n;
 }
