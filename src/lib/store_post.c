@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_le.h"
 #include "store_post.h"
 
 struct ent {
@@ -48,19 +49,6 @@ uint32_t fc_post_key(int family, const struct fc_addr *a)
 	return h;
 }
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 int fc_post_find(const uint8_t *data, size_t len, uint32_t key,
 		 int (*fn)(uint32_t off, void *ctx), void *ctx)
 {
@@ -69,13 +57,13 @@ int fc_post_find(const uint8_t *data, size_t len, uint32_t key,
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (get_le32(data + mid * FC_POST_ENT_SIZE) < key)
+		if ((uint32_t)fc_store_get_le(data + mid * FC_POST_ENT_SIZE, 4) < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (; !e && lo < n && get_le32(data + lo * FC_POST_ENT_SIZE) == key; lo++)
-		e = fn(get_le32(data + lo * FC_POST_ENT_SIZE + 4), ctx);
+	for (; !e && lo < n && (uint32_t)fc_store_get_le(data + lo * FC_POST_ENT_SIZE, 4) == key; lo++)
+		e = fn((uint32_t)fc_store_get_le(data + lo * FC_POST_ENT_SIZE + 4, 4), ctx);
 	return e;
 }
 
@@ -212,8 +200,8 @@ static int put_chunk(struct fc_post *p, int64_t seg, int side, int chunk, int64_
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		put_le32(p->enc + i * FC_POST_ENT_SIZE, v[i].key);
-		put_le32(p->enc + i * FC_POST_ENT_SIZE + 4, v[i].off);
+		fc_store_put_le(p->enc + i * FC_POST_ENT_SIZE, v[i].key, 4);
+		fc_store_put_le(p->enc + i * FC_POST_ENT_SIZE + 4, v[i].off, 4);
 	}
 	sqlite3_bind_int64(p->put, 1, seg);
 	sqlite3_bind_int(p->put, 2, side);

@@ -18,6 +18,7 @@
 
 #include "oahash.h"
 #include "store_rollup.h"
+#include "store_le.h"
 #include "store_schema.h"
 
 #define MIN_CAP 4096
@@ -216,34 +217,16 @@ static int step_reset(sqlite3_stmt *s)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 void fc_rollup_ent__read(const uint8_t *p, struct fc_rollup_ent *e)
 {
 	memcpy(e->addr.b, p, 16);
 	e->family = p[16];
 	e->side = p[17];
 	e->proto = p[18];
-	e->port = (uint16_t)get_le(p + 20, 2);
-	e->bytes = get_le(p + 24, 8);
-	e->pkts = get_le(p + 32, 8);
-	e->flows = get_le(p + 40, 8);
+	e->port = (uint16_t)fc_store_get_le(p + 20, 2);
+	e->bytes = fc_store_get_le(p + 24, 8);
+	e->pkts = fc_store_get_le(p + 32, 8);
+	e->flows = fc_store_get_le(p + 40, 8);
 }
 
 static void ent_write(uint8_t *p, const struct group *g)
@@ -256,10 +239,10 @@ static void ent_write(uint8_t *p, const struct group *g)
 	}
 	p[18] = (uint8_t)g->proto;
 	if (g->kind == KIND_PORT)
-		put_le(p + 20, (uint16_t)g->port, 2);
-	put_le(p + 24, g->bytes, 8);
-	put_le(p + 32, g->pkts, 8);
-	put_le(p + 40, g->flows, 8);
+		fc_store_put_le(p + 20, (uint16_t)g->port, 2);
+	fc_store_put_le(p + 24, g->bytes, 8);
+	fc_store_put_le(p + 32, g->pkts, 8);
+	fc_store_put_le(p + 40, g->flows, 8);
 }
 
 /* Add one stored entry of tier's talk or port table to r. 0 or -ENOMEM. */
