@@ -95,4 +95,7 @@ int fc_record_to_json(const struct fc_flow_rec *rec, char *buf, size_t cap);
 /* Format an address as text (IPv4 dotted quad, IPv6 per RFC 5952). */
 void fc_addr_to_str(const struct fc_addr *a, int family, char *buf, size_t cap);
 
+/* Parse IPv4 or IPv6 text into *a (zero-filled first): 4, 6, or -EINVAL. */
+int fc_addr_from_str(const char *s, struct fc_addr *a);
+
 #endif

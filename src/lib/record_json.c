@@ -116,6 +116,17 @@ void fc_addr_to_str(const struct fc_addr *a, int family, char *buf, size_t cap)
 	buf[n] = '\0';
 }
 
+int fc_addr_from_str(const char *s, struct fc_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (s && inet_pton(AF_INET, s, a->b) == 1)
+		return 4;
+	if (s && inet_pton(AF_INET6, s, a->b) == 1)
+		return 6;
+	memset(a, 0, sizeof(*a));	/* a failed parse may have written part of it */
+	return -EINVAL;
+}
+
 static void put_addr(struct fc_jsonw *w, const char *key, const struct fc_addr *a, int family)
 {
 	char s[INET6_ADDRSTRLEN];

@@ -10,7 +10,6 @@
  * staged in increasing order, so equal keys stay in offset order) and
  * merges them in, O(segment) per commit instead of a sort of the segment.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -295,14 +294,10 @@ void fc_post__rollback(struct fc_post *p)
 static uint32_t text_key(const char *t)
 {
 	struct fc_addr a;
+	int family = fc_addr_from_str(t, &a);
 
-	memset(&a, 0, sizeof(a));
-	if (t && inet_pton(AF_INET, t, a.b) == 1)
-		return fc_post_key(4, &a);
-	if (t && inet_pton(AF_INET6, t, a.b) == 1)
-		return fc_post_key(6, &a);
-	memset(&a, 0, sizeof(a));
-	return fc_post_key(4, &a);	/* not an address: never matches a lookup's row */
+	/* not an address: the key of 0.0.0.0, and never a lookup's row */
+	return fc_post_key(family == 6 ? 6 : 4, &a);
 }
 
 static int cmp_ent(const void *pa, const void *pb)

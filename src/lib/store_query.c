@@ -219,19 +219,13 @@ static int cmp_rows(const void *pa, const void *pb)
 static int canon_addr(const char *in, char *out, size_t cap, uint32_t *key)
 {
 	struct fc_addr a;
+	int family = fc_addr_from_str(in, &a);
 
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, in, a.b) == 1) {
-		fc_addr_to_str(&a, 4, out, cap);
-		*key = fc_post_key(4, &a);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, in, a.b) == 1) {
-		fc_addr_to_str(&a, 6, out, cap);
-		*key = fc_post_key(6, &a);
-		return 0;
-	}
-	return -EINVAL;
+	if (family < 0)
+		return family;
+	fc_addr_to_str(&a, family, out, cap);
+	*key = fc_post_key(family, &a);
+	return 0;
 }
 
 struct cfilter {

@@ -180,6 +180,25 @@ static void test_addr_text_small_buffer(void)
 	CHECK(s[0] == '\0');
 }
 
+static void test_addr_from_str(void)
+{
+	struct fc_addr a;
+	char s[INET6_ADDRSTRLEN];
+
+	CHECK_EQ_U(fc_addr_from_str("192.0.2.7", &a), 4);
+	fc_addr_to_str(&a, 4, s, sizeof(s));
+	CHECK_STR(s, "192.0.2.7");
+	CHECK(a.b[4] == 0 && a.b[15] == 0);	/* the rest zero-filled */
+	CHECK_EQ_U(fc_addr_from_str("2001:DB8::01", &a), 6);
+	fc_addr_to_str(&a, 6, s, sizeof(s));
+	CHECK_STR(s, "2001:db8::1");
+	memset(&a, 0xab, sizeof(a));
+	CHECK(fc_addr_from_str("10.0.0.256", &a) == -EINVAL);
+	CHECK(a.b[0] == 0 && a.b[15] == 0);
+	CHECK(fc_addr_from_str("", &a) == -EINVAL);
+	CHECK(fc_addr_from_str(NULL, &a) == -EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_udp_record);
@@ -188,5 +207,6 @@ int main(void)
 	RUN(test_jsonw_escape);
 	RUN(test_ipv6_text_matches_inet_ntop);
 	RUN(test_addr_text_small_buffer);
+	RUN(test_addr_from_str);
 	return T_DONE();
 }
