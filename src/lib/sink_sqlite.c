@@ -72,7 +72,7 @@ struct sqlite_sink {
 	sqlite3_stmt *ins;		/* one flows row */
 	struct fc_store_binds binds;	/* what ins has bound */
 	sqlite3_stmt *ins_many;		/* INS_ROWS flows rows */
-	struct fc_store_binds binds_many[INS_ROWS];
+	struct fc_store_binds binds_many[INS_ROWS];	/* ... per row */
 	sqlite3_stmt *seg_span;		/* widen one flow_segs row */
 	sqlite3_stmt *old_segs;		/* segments that may hold expired rows */
 	sqlite3_stmt *del_flows;	/* expired rows in an id range, bounded */
@@ -183,20 +183,20 @@ static int prepare(struct sqlite_sink *q, const char *sql, sqlite3_stmt **st)
 }
 
 /*
- * INSERT of INS_ROWS rows of FC_STORE_REC_NCOLS + 1 parameters (the record,
- * then seg). Each INSERT statement on flows also reads and rewrites its
- * sqlite_sequence row (AUTOINCREMENT) and runs SQLite's statement setup
- * and teardown: one statement per INS_ROWS rows pays that once
- * (BENCHMARKS.md, "SQLite store"). Returns a SQLite code.
+ * INSERT of `rows` rows of FC_STORE_REC_NCOLS + 1 parameters each (the
+ * record, then seg) into *st. Each INSERT statement on flows also reads and
+ * rewrites its sqlite_sequence row (AUTOINCREMENT) and runs SQLite's
+ * statement setup and teardown: one statement per INS_ROWS rows pays that
+ * once (BENCHMARKS.md, "SQLite store"). Returns a SQLite code.
  */
-static int prepare_many(struct sqlite_sink *q)
+static int prepare_rows(struct sqlite_sink *q, int rows, sqlite3_stmt **st)
 {
 	char sql[8192];
 	size_t len;
 	int i, j, n;
 
 	n = snprintf(sql, sizeof(sql), "INSERT INTO flows (%s, seg) VALUES ", fc_store_rec_columns);
-	for (i = 0; i < INS_ROWS && n > 0 && (size_t)n < sizeof(sql); i++) {
+	for (i = 0; i < rows && n > 0 && (size_t)n < sizeof(sql); i++) {
 		len = (size_t)n;
 		n += snprintf(sql + len, sizeof(sql) - len, "%s(?", i ? ", " : "");
 		for (j = 1; j <= FC_STORE_REC_NCOLS && n > 0 && (size_t)n < sizeof(sql); j++)
@@ -206,7 +206,7 @@ static int prepare_many(struct sqlite_sink *q)
 	}
 	if (n <= 0 || (size_t)n >= sizeof(sql))
 		return SQLITE_TOOBIG;
-	return prepare(q, sql, &q->ins_many);
+	return prepare(q, sql, st);
 }
 
 static int prepare_all(struct sqlite_sink *q)
@@ -214,12 +214,9 @@ static int prepare_all(struct sqlite_sink *q)
 	char ins[1024];
 	int rc, t;
 
-	snprintf(ins, sizeof(ins), "INSERT INTO flows (%s, seg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-		 " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
-		 " ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)", fc_store_rec_columns);
-	rc = prepare(q, ins, &q->ins);
+	rc = prepare_rows(q, 1, &q->ins);
 	if (rc == SQLITE_OK)
-		rc = prepare_many(q);
+		rc = prepare_rows(q, INS_ROWS, &q->ins_many);
 	if (rc == SQLITE_OK)
 		rc = prepare(q, "INSERT INTO flow_segs (seg, min_end, max_end, first_id, last_id)"
 			     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (seg) DO UPDATE"
@@ -404,31 +401,21 @@ static int retain_chunk(struct sqlite_sink *q, int *more)
 	return SQLITE_OK;
 }
 
-static int insert_one(struct sqlite_sink *q, const struct fc_flow_rec *r)
-{
-	int rc;
-
-	rc = fc_store_bind_rec(q->ins, 1, r, &q->binds);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(q->ins, FC_STORE_REC_NCOLS + 1, q->seg);
-	if (rc == SQLITE_OK)
-		rc = step_done(q->ins);
-	return rc;
-}
-
-/* recs[0..INS_ROWS) as rows of the current segment, in one statement. */
-static int insert_many(struct sqlite_sink *q, const struct fc_flow_rec *recs)
+/* recs[0..rows) as rows of the current segment, in one statement st
+ * (ins or ins_many) whose bindings binds[0..rows) describe. */
+static int insert_rows(struct sqlite_sink *q, sqlite3_stmt *st, struct fc_store_binds *binds,
+		       const struct fc_flow_rec *recs, int rows)
 {
 	const int per_row = FC_STORE_REC_NCOLS + 1;
 	int rc = SQLITE_OK, i;
 
-	for (i = 0; i < INS_ROWS && rc == SQLITE_OK; i++) {
-		rc = fc_store_bind_rec(q->ins_many, 1 + i * per_row, &recs[i], &q->binds_many[i]);
+	for (i = 0; i < rows && rc == SQLITE_OK; i++) {
+		rc = fc_store_bind_rec(st, 1 + i * per_row, &recs[i], &binds[i]);
 		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_int64(q->ins_many, (i + 1) * per_row, q->seg);
+			rc = sqlite3_bind_int64(st, (i + 1) * per_row, q->seg);
 	}
 	if (rc == SQLITE_OK)
-		rc = step_done(q->ins_many);
+		rc = step_done(st);
 	return rc;
 }
 
@@ -496,7 +483,8 @@ static int insert_all(struct sqlite_sink *q, const struct fc_flow_rec *recs, siz
 		}
 		/* whole statements of INS_ROWS inside the segment, the rest one by one */
 		k = n - i >= INS_ROWS && FC_STORE_SEG_ROWS - q->seg_rows >= INS_ROWS ? INS_ROWS : 1;
-		rc = k == 1 ? insert_one(q, &recs[i]) : insert_many(q, &recs[i]);
+		rc = k == 1 ? insert_rows(q, q->ins, &q->binds, &recs[i], 1) :
+			      insert_rows(q, q->ins_many, q->binds_many, &recs[i], INS_ROWS);
 		if (rc != SQLITE_OK)
 			break;
 		/* one statement's rows get consecutive ids: ours is the only
