@@ -106,8 +106,13 @@ static size_t addr_to_str(const struct fc_addr *a, int family, char *buf)
 void fc_addr_to_str(const struct fc_addr *a, int family, char *buf, size_t cap)
 {
 	char tmp[INET6_ADDRSTRLEN];
-	size_t n = addr_to_str(a, family, tmp);
+	size_t n;
 
+	if (cap >= sizeof(tmp)) {	/* the usual case: room for any address */
+		addr_to_str(a, family, buf);
+		return;
+	}
+	n = addr_to_str(a, family, tmp);
 	if (!cap)
 		return;
 	if (n >= cap)
