@@ -9,7 +9,9 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int t_failed_checks;
 
@@ -58,5 +60,20 @@ static int t_pass, t_fail;
 	} while (0)
 
 #define T_DONE() (t_fail ? 1 : 0)
+
+/* d[0..n) into a new file /tmp/fc_test_XXXXXX; its path (static: valid
+ * until the next call). Aborts if the file cannot be written. */
+static inline const char *t_write_tmp(const void *d, size_t n)
+{
+	static char path[64];
+	int fd;
+
+	strcpy(path, "/tmp/fc_test_XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, d, n) != (ssize_t)n)
+		abort();
+	close(fd);
+	return path;
+}
 
 #endif

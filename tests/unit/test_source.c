@@ -105,19 +105,6 @@ static void nrb_like(struct buf *b)
 	put32(b, 16);
 }
 
-static const char *write_tmp(const uint8_t *d, size_t n)
-{
-	static char path[64];
-	int fd;
-
-	strcpy(path, "/tmp/fc_test_src_XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0 || write(fd, d, n) != (ssize_t)n)
-		abort();
-	close(fd);
-	return path;
-}
-
 /* Reads all frames; returns count, stores the final status. */
 static int read_all(const char *path, const char *filter, enum fc_src_status *st,
 		    struct fc_frame *frames, int max, int *matched)
@@ -173,7 +160,7 @@ static void test_pcapng_sections(void)
 	int n;
 
 	build_ng(&b);
-	path = write_tmp(b.d, b.n);
+	path = t_write_tmp(b.d, b.n);
 	n = read_all(path, NULL, &st, fr, 8, NULL);
 	CHECK_EQ_U(n, 4);
 	CHECK_EQ_U(st, FC_SRC_EOF);
@@ -201,7 +188,7 @@ static void test_pcapng_every_truncation(void)
 	int prev = 0;
 
 	for (cut = 0; cut < full; cut++) {
-		const char *path = write_tmp(b.d, cut);
+		const char *path = t_write_tmp(b.d, cut);
 		int n = read_all(path, NULL, &st, fr, 8, NULL);
 
 		if (cut < 28) {
@@ -228,7 +215,7 @@ static void test_pcapng_corrupt(void)
 
 	build_ng(&b);
 	b.d[off + 8] = 7;	/* interface id 7 does not exist */
-	path = write_tmp(b.d, b.n);
+	path = t_write_tmp(b.d, b.n);
 	n = read_all(path, NULL, &st, fr, 8, NULL);
 	CHECK_EQ_U(n, 0);
 	CHECK_EQ_U(st, FC_SRC_ERROR);
@@ -236,7 +223,7 @@ static void test_pcapng_corrupt(void)
 
 	build_ng(&b);
 	b.d[off + 4] = 0xf0;	/* block length no longer matches its trailer */
-	path = write_tmp(b.d, b.n);
+	path = t_write_tmp(b.d, b.n);
 	read_all(path, NULL, &st, fr, 8, NULL);
 	CHECK_EQ_U(st, FC_SRC_ERROR);
 	unlink(path);
@@ -279,7 +266,7 @@ static void test_pcap_classic(void)
 			const char *path;
 
 			build_pcap(&b, be, nano);
-			path = write_tmp(b.d, b.n);
+			path = t_write_tmp(b.d, b.n);
 			n = read_all(path, "udp port 53", &st, fr, 8, &matched);
 			CHECK_EQ_U(n, 3);
 			CHECK_EQ_U(matched, 3);
@@ -299,7 +286,7 @@ static void test_pcap_truncations(void)
 	size_t full = build_pcap(&b, 0, 0), cut;
 
 	for (cut = 0; cut <= full; cut++) {
-		const char *path = write_tmp(b.d, cut);
+		const char *path = t_write_tmp(b.d, cut);
 		int n = read_all(path, NULL, &st, fr, 8, NULL);
 
 		if (cut < 24) {
@@ -315,7 +302,7 @@ static void test_pcap_truncations(void)
 static void test_open_errors(void)
 {
 	char err[512];
-	const char *path = write_tmp((const uint8_t *)"hello, not a capture file", 25);
+	const char *path = t_write_tmp((const uint8_t *)"hello, not a capture file", 25);
 
 	CHECK(fc_pcap_src__open("/nonexistent/x.pcap", NULL, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "No such file") != NULL);
@@ -326,7 +313,7 @@ static void test_open_errors(void)
 		struct buf b;
 
 		build_pcap(&b, 0, 0);
-		path = write_tmp(b.d, b.n);
+		path = t_write_tmp(b.d, b.n);
 		CHECK(fc_pcap_src__open(path, "tcp port", err, sizeof(err)) == NULL);
 		CHECK(strstr(err, "bad filter") != NULL);
 		unlink(path);

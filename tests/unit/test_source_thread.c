@@ -37,20 +37,6 @@ static void put16(uint16_t v)
 	put(&v, 2);
 }
 
-/* buf[0..blen) into a new temporary file; returns its path. */
-static const char *write_file(void)
-{
-	static char path[64];
-	int fd;
-
-	strcpy(path, "/tmp/fc_test_st_XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0 || write(fd, buf, blen) != (ssize_t)blen)
-		abort();
-	close(fd);
-	return path;
-}
-
 /* A pcapng file (own reader: no libpcap snaplen cap) with frames of varied
  * sizes, a few larger than a quarter of the 1 MiB ring. */
 static const char *make_file(size_t *expect_bytes, int cut)
@@ -79,7 +65,7 @@ static const char *make_file(size_t *expect_bytes, int cut)
 	}
 	if (cut)
 		blen -= 10;	/* file ends inside the last block */
-	return write_file();
+	return t_write_tmp(buf, blen);
 }
 
 static void compare(int cut)
@@ -191,7 +177,7 @@ static void test_reader_ends_during_empty_look(void)
 			put32(1000 + (uint32_t)round), put32(0), put32(60), put32(60);
 			put(frame, sizeof(frame));
 		}
-		path = write_file();
+		path = t_write_tmp(buf, blen);
 		fc_src_thread__empty_look_hook = let_reader_finish;
 		for (round = 0; round < 5 && !bad; round++) {
 			struct fc_pcap_src *src = fc_pcap_src__open(path, NULL, err, sizeof(err));
