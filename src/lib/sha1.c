@@ -11,6 +11,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define FC_SHA1_X86 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -122,10 +123,14 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void sha1_block_ni(uint32_t h
 }
 #undef SHA1_GROUP
 
+/* CPUID, not __builtin_cpu_supports: clang 14 does not know "sha" there. */
 static bool sha1_ni_available(void)
 {
-	return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
-	       __builtin_cpu_supports("ssse3");
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1))
+		return false;
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
 }
 #endif
 
